@@ -1,0 +1,147 @@
+import { envSchema } from './env-schema.js';
+
+/** Validated configuration shared by the three services. Built once by {@link loadConfig}. */
+export interface Config {
+  appEnv: string;
+  /** `APP_ENV=local`: embedded database, open admin API, generated signing key. */
+  isLocal: boolean;
+  /** `APP_ENV=test`: the worker entry point starts nothing. */
+  isTest: boolean;
+  port: number;
+  workerPort: number;
+  schedulerPort: number;
+  redisUrl: string;
+  queuePrefix: string;
+  queueName: string;
+  /** Unset only in local, where the embedded PGlite database under `dataDir` is used. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  worker: { concurrency: number; lockDurationMs: number; shutdownTimeoutMs: number };
+  scheduler: { reconcileMs: number };
+  bullBoard: { username: string; password: string } | undefined;
+  auth: {
+    jwtSecret: string | undefined;
+    jwtPublicKey: string | undefined;
+    jwksUrl: string | undefined;
+    issuer: string | undefined;
+    audience: string | undefined;
+  };
+  webhook: {
+    signingKey: string | undefined;
+    signingKeyFile: string | undefined;
+    nextSigningKey: string | undefined;
+    timeoutMs: number;
+    failureThreshold: number;
+    allowPrivateNetworks: boolean;
+    eventRetentionDays: number;
+  };
+  logLevel: string;
+}
+
+/** A bad environment: `variable` names the culprit, `message` is one printable line. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`invalid environment: ${variable} ${detail}`);
+  }
+}
+
+type EnvInput = Record<string, string | undefined>;
+
+/**
+ * Parses and validates the environment once. Throws {@link ConfigError} naming the first bad
+ * variable.
+ *
+ * @example
+ * const config = loadConfig({ APP_ENV: 'test', DATABASE_URL: 'postgres://…' });
+ */
+export function loadConfig(source: EnvInput = process.env): Config {
+  // Empty values are treated as unset (compose files often carry `FOO=`).
+  const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
+  }
+  const e = parsed.data;
+  const isLocal = e.APP_ENV === 'local';
+  const isTest = e.APP_ENV === 'test';
+
+  if (!isLocal && !e.DATABASE_URL) {
+    throw new ConfigError('DATABASE_URL', `is required when APP_ENV=${e.APP_ENV} (only local runs the embedded database)`);
+  }
+  if (Boolean(e.BULL_BOARD_USERNAME) !== Boolean(e.BULL_BOARD_PASSWORD)) {
+    const missing = e.BULL_BOARD_USERNAME ? 'BULL_BOARD_PASSWORD' : 'BULL_BOARD_USERNAME';
+    throw new ConfigError(missing, 'must be set together with its pair (BULL_BOARD_USERNAME / BULL_BOARD_PASSWORD)');
+  }
+  const authSources = [e.AUTH_JWT_SECRET, e.AUTH_JWT_PUBLIC_KEY, e.AUTH_JWKS_URL].filter(Boolean).length;
+  if (authSources > 1) {
+    throw new ConfigError('AUTH_JWT_SECRET', 'conflicts: set only one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY, AUTH_JWKS_URL');
+  }
+  if (e.WEBHOOK_SIGNING_KEY && e.WEBHOOK_SIGNING_KEY_FILE) {
+    throw new ConfigError('WEBHOOK_SIGNING_KEY', 'conflicts with WEBHOOK_SIGNING_KEY_FILE: set only one');
+  }
+  if (!isLocal && !isTest && !e.WEBHOOK_SIGNING_KEY && !e.WEBHOOK_SIGNING_KEY_FILE) {
+    throw new ConfigError('WEBHOOK_SIGNING_KEY', `(or WEBHOOK_SIGNING_KEY_FILE) is required when APP_ENV=${e.APP_ENV}`);
+  }
+
+  return {
+    appEnv: e.APP_ENV,
+    isLocal,
+    isTest,
+    port: e.PORT,
+    workerPort: e.WORKER_PORT,
+    schedulerPort: e.SCHEDULER_PORT,
+    redisUrl: e.REDIS_URL,
+    queuePrefix: e.QUEUE_PREFIX,
+    queueName: e.QUEUE_NAME,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    worker: {
+      concurrency: e.WORKER_CONCURRENCY,
+      lockDurationMs: e.WORKER_LOCK_DURATION_MS,
+      shutdownTimeoutMs: e.WORKER_SHUTDOWN_TIMEOUT_MS,
+    },
+    scheduler: { reconcileMs: e.SCHEDULER_RECONCILE_MS },
+    bullBoard:
+      e.BULL_BOARD_USERNAME && e.BULL_BOARD_PASSWORD
+        ? { username: e.BULL_BOARD_USERNAME, password: e.BULL_BOARD_PASSWORD }
+        : undefined,
+    auth: {
+      jwtSecret: e.AUTH_JWT_SECRET,
+      jwtPublicKey: e.AUTH_JWT_PUBLIC_KEY,
+      jwksUrl: e.AUTH_JWKS_URL,
+      issuer: e.AUTH_ISSUER,
+      audience: e.AUTH_AUDIENCE,
+    },
+    webhook: {
+      signingKey: e.WEBHOOK_SIGNING_KEY,
+      signingKeyFile: e.WEBHOOK_SIGNING_KEY_FILE,
+      nextSigningKey: e.WEBHOOK_NEXT_SIGNING_KEY,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      failureThreshold: e.WEBHOOK_FAILURE_THRESHOLD,
+      allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? (isLocal || isTest),
+      eventRetentionDays: e.WEBHOOK_EVENT_RETENTION_DAYS,
+    },
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/**
+ * {@link loadConfig} for a service entry point: a bad value prints one line naming the variable
+ * and exits with status 1.
+ */
+export function loadConfigOrExit(source: EnvInput = process.env): Config {
+  try {
+    return loadConfig(source);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

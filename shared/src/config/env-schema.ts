@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const redisUrl = z
+  .string()
+  .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+  .pipe(z.url());
+
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+  .pipe(z.url());
+
+/**
+ * Every environment variable the three services read (SPEC §2). Empty strings count as unset,
+ * so `FOO=` in a compose file behaves like leaving FOO out.
+ */
+export const envSchema = z.object({
+  APP_ENV: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'must be a lower-case name such as local, test, staging, production').default('local'),
+  PORT: int(1, 65535).default(8000),
+  WORKER_PORT: int(0, 65535).default(8001),
+  SCHEDULER_PORT: int(0, 65535).default(8002),
+  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z.string().min(1).regex(/^[^:\s]+$/, 'must not contain ":" or spaces').default('bull'),
+  QUEUE_NAME: z.string().min(1).regex(/^[^:\s]+$/, 'must not contain ":" or spaces').default('jobs'),
+  DATABASE_URL: postgresUrl.optional(),
+  DATA_DIR: z.string().min(1).default('.data'),
+  WORKER_CONCURRENCY: int(1, 10_000).default(10),
+  WORKER_LOCK_DURATION_MS: int(1_000, 24 * 3600_000).default(300_000),
+  WORKER_SHUTDOWN_TIMEOUT_MS: int(0, 24 * 3600_000).default(60_000),
+  SCHEDULER_RECONCILE_MS: int(100, 24 * 3600_000).default(60_000),
+  BULL_BOARD_USERNAME: z.string().min(1).optional(),
+  BULL_BOARD_PASSWORD: z.string().min(1).optional(),
+  AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  AUTH_JWT_PUBLIC_KEY: z.string().includes('BEGIN PUBLIC KEY', { message: 'must be a PEM public key' }).optional(),
+  AUTH_JWKS_URL: z.url().optional(),
+  AUTH_ISSUER: z.string().min(1).optional(),
+  AUTH_AUDIENCE: z.string().min(1).optional(),
+  WEBHOOK_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PEM private key' }).optional(),
+  WEBHOOK_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  WEBHOOK_NEXT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PEM private key' }).optional(),
+  WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(5_000),
+  WEBHOOK_FAILURE_THRESHOLD: int(1, 1_000).default(5),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.optional(),
+  WEBHOOK_EVENT_RETENTION_DAYS: int(1, 3650).default(30),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.output<typeof envSchema>;

@@ -1,0 +1,11 @@
+import type { Migration } from 'kysely';
+import { initial } from './0001_initial.js';
+
+/**
+ * All migrations, keyed by name; Kysely applies them in name order. A static map rather than
+ * `FileMigrationProvider` so the compiled `dist/` and bundlers work without reading the folder.
+ * Append new entries; never rename or edit an applied one.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+};

@@ -1,0 +1,41 @@
+/** The handler name is not in the registry. `known` lists the names that are. */
+export class UnknownHandlerError extends Error {
+  override name = 'UnknownHandlerError';
+  readonly code = 'unknown_handler';
+  constructor(
+    readonly handler: string,
+    readonly known: readonly string[],
+  ) {
+    super(`unknown handler "${handler}"; known handlers: ${known.join(', ') || '(none)'}`);
+  }
+}
+
+export interface PayloadIssue {
+  /** Dotted path inside the payload, e.g. `payload.user.id`. */
+  path: string;
+  message: string;
+}
+
+/** A payload failed its handler's schema. `issues` name each wrong field. */
+export class JobPayloadError extends Error {
+  override name = 'JobPayloadError';
+  readonly code = 'invalid_payload';
+  constructor(
+    readonly handler: string,
+    readonly issues: readonly PayloadIssue[],
+  ) {
+    super(`invalid payload for "${handler}": ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  }
+}
+
+/** An enqueue option is out of range; `field` names it (e.g. `options.delay`). */
+export class JobOptionsError extends Error {
+  override name = 'JobOptionsError';
+  readonly code = 'invalid_options';
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`invalid job option ${field}: ${detail}`);
+  }
+}

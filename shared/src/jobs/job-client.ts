@@ -1,0 +1,65 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { closeRedis, createRedis } from '../redis/connection.js';
+import { makeEnvelope } from './envelope.js';
+import { toBullJobOptions } from './job-options.js';
+import { toJobInfo, type JobInfo } from './job-info.js';
+import { parsePayload, resolveHandler } from './payload.js';
+import type { EnqueueOptions, HandlerMap, PayloadOf } from './types.js';
+
+export interface CreateJobClientOptions<H extends HandlerMap> {
+  handlers: H;
+  redisUrl?: string;
+  /** BullMQ key prefix (default `bull`; `{jobs}` on Redis Cluster). */
+  prefix?: string;
+  queueName?: string;
+  /** Use this connection instead of opening one; the client then does not close it. */
+  connection?: Redis;
+}
+
+export interface JobClient<H extends HandlerMap> {
+  /**
+   * Validates and enqueues a job; returns its id. With `dedupeKey`, the id of an equal job that
+   * has not finished yet is returned and nothing is added.
+   * Throws `UnknownHandlerError`, `JobPayloadError` or `JobOptionsError` for bad input.
+   */
+  enqueueJob<K extends keyof H & string>(name: K, payload: PayloadOf<H[K]>, options?: EnqueueOptions): Promise<string>;
+  /** The job's state and outcome, or `undefined` if there is no such job (or it was trimmed). */
+  getJob(id: string): Promise<JobInfo | undefined>;
+  /** The BullMQ queue underneath. */
+  readonly queue: Queue;
+  close(): Promise<void>;
+}
+
+/**
+ * A producer for any handler map: enqueue, inspect and cancel jobs.
+ *
+ * @example
+ * const client = createJobClient({ handlers: { myJob } });
+ * const id = await client.enqueueJob('myJob', { userId: 'u1', action: 'x' }, { delay: 5000 });
+ */
+export function createJobClient<H extends HandlerMap>(options: CreateJobClientOptions<H>): JobClient<H> {
+  const { handlers } = options;
+  const connection = options.connection ?? createRedis(options.redisUrl ?? 'redis://127.0.0.1:6379', 'producer');
+  const queue = new Queue(options.queueName ?? 'jobs', { connection, prefix: options.prefix ?? 'bull' });
+  queue.on('error', () => {}); // surfaced to the caller as rejected promises instead
+
+  return {
+    queue,
+    async enqueueJob(name, payload, enqueueOptions = {}) {
+      const def = resolveHandler(handlers, name);
+      const parsed = parsePayload(name, def.schema, payload);
+      const opts = toBullJobOptions(name, def, enqueueOptions);
+      const job = await queue.add(name, makeEnvelope(parsed, enqueueOptions.type, enqueueOptions.cronJobId), opts);
+      return job.id!;
+    },
+    async getJob(id) {
+      const job = await queue.getJob(id);
+      return job ? toJobInfo(job) : undefined;
+    },
+    async close() {
+      await queue.close();
+      if (!options.connection) await closeRedis(connection);
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import type { Job, JobState } from 'bullmq';
+import { readEnvelope } from './envelope.js';
+import type { JobType } from './types.js';
+
+/** What `getJob` and `GET /api/admin/job/:id` report about a job. */
+export interface JobInfo {
+  id: string;
+  handler: string;
+  type: JobType | 'unknown';
+  cronJobId: string | undefined;
+  state: JobState | 'unknown';
+  payload: unknown;
+  progress: number | string | boolean | object;
+  attemptsMade: number;
+  maxAttempts: number;
+  result: unknown;
+  failedReason: string | undefined;
+  createdAt: string;
+  processedAt: string | undefined;
+  finishedAt: string | undefined;
+  delayUntil: string | undefined;
+}
+
+const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : undefined);
+
+/** Summarises a BullMQ job for clients. */
+export async function toJobInfo(job: Job): Promise<JobInfo> {
+  const read = readEnvelope(job.data);
+  const state = await job.getState();
+  return {
+    id: job.id ?? '',
+    handler: job.name,
+    type: read.ok ? read.envelope.type : 'unknown',
+    cronJobId: read.ok ? read.envelope.cronJobId : undefined,
+    state,
+    payload: read.ok ? read.envelope.payload : job.data,
+    progress: job.progress,
+    attemptsMade: job.attemptsMade,
+    maxAttempts: job.opts.attempts ?? 1,
+    result: job.returnvalue ?? undefined,
+    failedReason: job.failedReason || undefined,
+    createdAt: iso(job.timestamp) ?? new Date(0).toISOString(),
+    processedAt: iso(job.processedOn),
+    finishedAt: iso(job.finishedOn),
+    delayUntil: job.delay ? iso(job.timestamp + job.delay) : undefined,
+  };
+}

@@ -1,0 +1,60 @@
+import type { JobsOptions } from 'bullmq';
+import { z } from 'zod';
+import { JobOptionsError } from './errors.js';
+import type { AnyJobDefinition, EnqueueOptions } from './types.js';
+
+/** Tries in all when neither the enqueuer nor the handler says. */
+export const DEFAULT_ATTEMPTS = 3;
+/** Base of the exponential backoff when neither the enqueuer nor the handler says. */
+export const DEFAULT_BACKOFF_MS = 1_000;
+/** BullMQ's highest allowed priority value (2^21). */
+export const MAX_PRIORITY = 2_097_152;
+
+/**
+ * The user-facing enqueue options (seed + SPEC §3), shared by `enqueueJob` and the HTTP API so
+ * both accept and reject exactly the same values.
+ */
+export const enqueueOptionsSchema = z
+  .object({
+    delay: z.number().int().min(0).max(365 * 24 * 3600_000).optional().describe('milliseconds before the job may run'),
+    priority: z.number().int().min(1).max(MAX_PRIORITY).optional().describe('lower runs sooner'),
+    attempts: z.number().int().min(1).max(1_000).optional().describe('tries in all, first run included'),
+    backoffMs: z.number().int().min(0).max(24 * 3600_000).optional().describe('base of the exponential backoff'),
+    dedupeKey: z.string().min(1).max(512).optional().describe('an equal unfinished job is not added twice'),
+  })
+  .strict();
+
+/** How long finished jobs stay visible (BullBoard, `GET /job/:id`) before BullMQ trims them. */
+const retention = {
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 50_000 },
+} satisfies JobsOptions;
+
+function checkOptions(options: EnqueueOptions): void {
+  const { type: _type, cronJobId: _cronJobId, ...userOptions } = options;
+  const parsed = enqueueOptionsSchema.safeParse(userOptions);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.length ? `options.${issue.path.join('.')}` : `options.${(issue as { keys?: string[] }).keys?.[0] ?? ''}`;
+    throw new JobOptionsError(field, issue.message);
+  }
+}
+
+/**
+ * BullMQ job options for one enqueue: the caller's options over the handler's defaults.
+ * `dedupeKey` is scoped by handler name so two handlers never collide on a key.
+ */
+export function toBullJobOptions(handler: string, def: AnyJobDefinition, options: EnqueueOptions): JobsOptions {
+  checkOptions(options);
+  const attempts = options.attempts ?? def.defaults.attempts ?? DEFAULT_ATTEMPTS;
+  const backoffMs = options.backoffMs ?? def.defaults.backoffMs ?? DEFAULT_BACKOFF_MS;
+  const opts: JobsOptions = {
+    ...retention,
+    attempts,
+    backoff: { type: 'exponential', delay: backoffMs },
+  };
+  if (options.delay) opts.delay = options.delay;
+  if (options.priority !== undefined) opts.priority = options.priority;
+  if (options.dedupeKey !== undefined) opts.deduplication = { id: `${handler}:${options.dedupeKey}` };
+  return opts;
+}

@@ -1,0 +1,97 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { ZodType } from 'zod';
+
+/** How a job came to be (SPEC §6). */
+export type JobType = 'adhoc' | 'cron' | 'cronTrigger';
+export const jobTypes: readonly JobType[] = ['adhoc', 'cron', 'cronTrigger'];
+
+/** What every BullMQ job of this system carries as `job.data`; the job name is the handler name. */
+export interface JobEnvelope<P = unknown> {
+  type: JobType;
+  payload: P;
+  /** The `cron_job.id` for `cron` and `cronTrigger` jobs. */
+  cronJobId?: string;
+}
+
+/** Options of `enqueueJob` (seed + SPEC §3). */
+export interface EnqueueOptions {
+  /** Milliseconds to wait before the job may run. */
+  delay?: number;
+  /** Lower runs sooner; 1 is the highest priority. Unset jobs run before any prioritised one (BullMQ). */
+  priority?: number;
+  /** Total tries, first run included. */
+  attempts?: number;
+  /** Base of the exponential backoff between tries, in ms. */
+  backoffMs?: number;
+  /** An equal job that has not started yet is not added twice; its id is returned instead. */
+  dedupeKey?: string;
+  /** Set by the scheduler and the cron trigger route; `adhoc` otherwise. */
+  type?: JobType;
+  cronJobId?: string;
+}
+
+/** Handed to every handler. */
+export interface JobContext {
+  jobId: string;
+  handlerName: string;
+  type: JobType;
+  /** 1 on the first run, 2 on the first retry, … */
+  attempt: number;
+  /** Tries allowed in all. */
+  maxAttempts: number;
+  cronJobId: string | undefined;
+  /** Pino child scoped `[worker][{handlerName}:{jobId}]`. */
+  log: Logger;
+  /** Aborts when the job is superseded, cancelled, or the worker's shutdown timeout is reached. */
+  signal: AbortSignal;
+  updateProgress(progress: number | object): Promise<void>;
+  /** A shared, non-blocking Redis connection of the worker process. */
+  redis: Redis;
+  /** Whatever the worker was given as `services` (database handle, HTTP client, …). */
+  services: JobServices;
+}
+
+/**
+ * Dependencies a worker hands its handlers. Extend it by declaration merging:
+ *
+ * @example
+ * declare module '@jobs/shared' { interface JobServices { db: Kysely<Database> } }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface JobServices {}
+
+/** The three handler patterns of the seed. */
+export type JobPattern = 'basic' | 'singleton' | 'superseding';
+
+export type JobRunner<P> = (ctx: JobContext, payload: P) => Promise<unknown>;
+
+/** What `makeJob` and friends return; a handler map is a record of these. */
+export interface JobDefinition<P> {
+  readonly pattern: JobPattern;
+  readonly run: JobRunner<P>;
+  /** Validates payloads at enqueue (API and client) and again at run (worker). */
+  readonly schema: ZodType<P> | undefined;
+  /** Defaults for this handler; enqueue options override them. */
+  readonly defaults: { attempts?: number; backoffMs?: number };
+  /** Identity of a job for dedupe/supersede/singleton; undefined for basic jobs. */
+  readonly keyOf: ((payload: P) => string) | undefined;
+  /** Extra settings of the singleton pattern. */
+  readonly singleton?: { lockTtlMs: number; retryDelayMs: number };
+  /** Phantom member that keeps `P` invariant, so a wrong payload type in a registry fails to compile. */
+  readonly __payload?: (payload: P) => P;
+}
+
+// `any` is confined to this constraint: it lets maps of differently-typed definitions be passed
+// where a handler map is expected. Public signatures use PayloadOf<> to get precise types back.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyJobDefinition = JobDefinition<any>;
+
+/** A map handler name → definition. */
+export type HandlerMap = Record<string, AnyJobDefinition>;
+
+/** The payload type a definition expects. */
+export type PayloadOf<D> = D extends JobDefinition<infer P> ? P : never;
+
+/** A registry must define a handler for every name in `Payloads`, each with that payload type. */
+export type HandlerRegistry<Payloads> = { [K in keyof Payloads]: JobDefinition<Payloads[K]> };

@@ -1,0 +1,32 @@
+/**
+ * Top-level key namespaces (seed). Use them when building your own keys, e.g. a superseding
+ * job's dedupe key: `${redisNamespace.job}:sync:${payload.resourceId}`.
+ */
+export const redisNamespace = {
+  job: 'job',
+  lock: 'lock',
+  channel: 'channel',
+  scheduler: 'scheduler',
+} as const;
+
+/**
+ * Every Redis key and channel this project writes besides BullMQ's own, under the queue's
+ * prefix so they share BullMQ's hash slot on Redis Cluster when the prefix is `{jobs}`.
+ */
+export function redisKeys(prefix: string, queueName: string) {
+  const base = `${prefix}:${queueName}`;
+  return {
+    /** Held while a singleton handler (and key) runs. */
+    singletonLock: (handler: string, key: string) => `${base}:${redisNamespace.lock}:singleton:${handler}:${key}`,
+    /** Fallback flag for a superseded or cancelled job, read if a pub/sub message was missed. */
+    abortFlag: (jobId: string) => `${base}:${redisNamespace.job}:superseded:${jobId}`,
+    /** Broadcast to every worker process: abort the job with this id if you run it. */
+    abortChannel: `${base}:${redisNamespace.channel}:abort`,
+    /** Published by the API after a cron row changes; the scheduler listens. */
+    cronChangedChannel: `${base}:${redisNamespace.channel}:cron-changed`,
+    /** The scheduler leader lock. */
+    schedulerLeader: `${base}:${redisNamespace.scheduler}:leader`,
+  };
+}
+
+export type RedisKeys = ReturnType<typeof redisKeys>;

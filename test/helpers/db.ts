@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import { createDatabase, migrateToLatest, type Database } from '../../shared/src/db/index.js';
+
+export interface TestDatabase {
+  db: Kysely<Database>;
+  /** The unique schema (`t_<random>`) this database lives in. */
+  schema: string;
+  /** Drops the schema (cascade) and closes the pool. Safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/**
+ * A private schema on the test Postgres (`DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/test`),
+ * migrated unless `migrate: false`, so tests can run in parallel without seeing each other's rows.
+ *
+ * @example
+ * const t = await createTestDatabase();
+ * try { await t.db.selectFrom('cron_job').selectAll().execute(); } finally { await t.close(); }
+ */
+export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+  const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const handle = await createDatabase({ databaseUrl, schema, max: 4 });
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      try {
+        await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(handle.db);
+      } finally {
+        await handle.close();
+      }
+    })());
+  try {
+    if (options.migrate !== false) await migrateToLatest(handle.db, { schema });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { db: handle.db, schema, close };
+}
