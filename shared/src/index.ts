@@ -15,6 +15,7 @@ export * from './jobs/worker.js';
 export * from './jobs/processor.js';
 export * from './jobs/enqueue.js';
 export * from './jobs/handlers/index.js';
+export * from './process/readiness.js';
 export * from './process/health-server.js';
 export * from './process/shutdown.js';
 export * from './db/index.js';

@@ -13,7 +13,7 @@ export interface Config {
   redisUrl: string;
   queuePrefix: string;
   queueName: string;
-  /** Unset only in local, where the embedded PGlite database under `dataDir` is used. */
+  /** Unset only in local (embedded PGlite under `dataDir`) and test (each test brings its own). */
   databaseUrl: string | undefined;
   dataDir: string;
   worker: { concurrency: number; lockDurationMs: number; shutdownTimeoutMs: number };
@@ -70,7 +70,8 @@ export function loadConfig(source: EnvInput = process.env): Config {
   const isLocal = e.APP_ENV === 'local';
   const isTest = e.APP_ENV === 'test';
 
-  if (!isLocal && !e.DATABASE_URL) {
+  // Tests bring their own database per test, so only deployed environments must name one.
+  if (!isLocal && !isTest && !e.DATABASE_URL) {
     throw new ConfigError('DATABASE_URL', `is required when APP_ENV=${e.APP_ENV} (only local runs the embedded database)`);
   }
   if (Boolean(e.BULL_BOARD_USERNAME) !== Boolean(e.BULL_BOARD_PASSWORD)) {

@@ -54,8 +54,9 @@ export function createJobClient<H extends HandlerMap>(options: CreateJobClientOp
       return job.id!;
     },
     async getJob(id) {
-      const job = await queue.getJob(id);
-      return job ? toJobInfo(job) : undefined;
+      const state = await queue.getJobState(id);
+      const job = state === 'unknown' ? undefined : await queue.getJob(id);
+      return job ? toJobInfo(job, state) : undefined;
     },
     async close() {
       await queue.close();

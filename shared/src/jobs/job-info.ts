@@ -23,10 +23,13 @@ export interface JobInfo {
 
 const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : undefined);
 
-/** Summarises a BullMQ job for clients. */
-export async function toJobInfo(job: Job): Promise<JobInfo> {
+/**
+ * Summarises a BullMQ job for clients. `state` must be read before the job hash was fetched:
+ * the job may move on in between, and an older state next to newer data (say `active` with a
+ * result) is less misleading than `failed` without its reason.
+ */
+export function toJobInfo(job: Job, state: JobState | 'unknown'): JobInfo {
   const read = readEnvelope(job.data);
-  const state = await job.getState();
   return {
     id: job.id ?? '',
     handler: job.name,

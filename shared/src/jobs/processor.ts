@@ -10,6 +10,7 @@ import type { HandlerMap, JobContext, JobServices } from './types.js';
 
 export interface ProcessorDeps {
   handlers: HandlerMap;
+  /** The root logger; each job gets a child scoped `[worker][{handlerName}:{jobId}]`. */
   log: Logger;
   redis: Redis;
   services: JobServices;
@@ -26,7 +27,7 @@ export type Processor = (job: Job, token: string | undefined, signal: AbortSigna
  */
 export function createProcessor(deps: ProcessorDeps): Processor {
   const { handlers, log: baseLog, redis, services } = deps;
-  return async function process(job, _token, signal) {
+  return async function processJob(job, _token, signal) {
     const handlerName = job.name;
     const jobId = job.id ?? '';
     const log = scopedLogger(baseLog, 'worker', `${handlerName}:${jobId}`);

@@ -53,13 +53,14 @@ const timeout = (ms: number) => new Promise<'timeout'>((resolve) => setTimeout(r
  */
 export function createWorker(options: CreateWorkerOptions): JobWorker {
   const o = { ...DEFAULTS, ...definedOnly(options) };
-  const log = scopedLogger(options.logger ?? createLogger(), 'worker');
+  const rootLog = options.logger ?? createLogger();
+  const log = scopedLogger(rootLog, 'worker');
   // Two connections of our own: BullMQ's (it duplicates one more for blocking reads) and a
   // non-blocking one for handlers. Both are ours to close.
   const connection = createRedis(o.redisUrl, 'worker');
   const handlerRedis = createRedis(o.redisUrl, 'worker');
 
-  const processor = createProcessor({ handlers: options.handlers, log, redis: handlerRedis, services: options.services ?? {} });
+  const processor = createProcessor({ handlers: options.handlers, log: rootLog, redis: handlerRedis, services: options.services ?? {} });
   const worker = new Worker(o.queueName, processor, {
     connection,
     prefix: o.prefix,

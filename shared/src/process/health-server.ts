@@ -1,8 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-
-/** A named readiness check: resolves when the dependency answers, rejects when it does not. */
-export type ReadinessCheck = () => Promise<unknown>;
+import { checkReadiness, readinessBody, type ReadinessCheck } from './readiness.js';
 
 export interface HealthServer {
   readonly port: number;
@@ -21,18 +19,8 @@ export async function startHealthServer(port: number, checks: Record<string, Rea
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') return send(res, 200, { status: 'ok' });
     if (path === '/readyz') {
-      const results = await Promise.all(
-        Object.entries(checks).map(async ([name, check]) => {
-          try {
-            await withTimeout(check(), 2_000);
-            return [name, 'ok'] as const;
-          } catch {
-            return [name, 'down'] as const;
-          }
-        }),
-      );
-      const down = results.filter(([, s]) => s === 'down').map(([n]) => n);
-      return send(res, down.length ? 503 : 200, { status: down.length ? 'unavailable' : 'ok', checks: Object.fromEntries(results), ...(down.length ? { down } : {}) });
+      const report = await checkReadiness(checks);
+      return send(res, report.ready ? 200 : 503, readinessBody(report));
     }
     send(res, 404, { type: 'about:blank', title: 'Not Found', status: 404 }, 'application/problem+json');
   });
@@ -49,8 +37,4 @@ export async function startHealthServer(port: number, checks: Record<string, Rea
 function send(res: import('node:http').ServerResponse, status: number, body: unknown, type = 'application/json'): void {
   res.writeHead(status, { 'content-type': type });
   res.end(JSON.stringify(body));
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
 }

@@ -1,0 +1,115 @@
+/** One throughput run and one latency run of a side, each on a fresh queue prefix. */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue, type Job, type Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { deleteKeysUnder } from './redis-cleanup.js';
+import { QUEUE_NAME, fillQueue, jobFor, startWorker, type Side } from './sides.js';
+
+/** A run fails if no job completes for this long (instead of hanging). */
+const STALL_MS = 60_000;
+
+export interface RunContext {
+  redisUrl: string;
+  /** Fills queues; shared by throughput runs. */
+  producer: Redis;
+  /** Deletes keys after each run. */
+  admin: Redis;
+  /** A fresh unique key prefix, remembered for the final sweep. */
+  newPrefix(): string;
+}
+
+/**
+ * Resolves with `performance.now()` of the `count`-th 'completed' event; rejects on a failed job
+ * or when nothing completes for STALL_MS.
+ */
+function untilCompleted(worker: Worker, count: number, onCompleted?: (id: string, at: number) => void): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let done = 0;
+    let lastProgress = Date.now();
+    const onDone = (job: Job) => {
+      const at = performance.now();
+      lastProgress = Date.now();
+      onCompleted?.(job.id!, at);
+      if (++done === count) {
+        stop();
+        resolve(at);
+      }
+    };
+    const onFailed = (job: Job | undefined, err: Error) => {
+      stop();
+      reject(new Error(`job ${job?.id} failed: ${err.message}`));
+    };
+    const watchdog = setInterval(() => {
+      if (Date.now() - lastProgress < STALL_MS) return;
+      stop();
+      reject(new Error(`no job completed for ${STALL_MS / 1000} s (${done}/${count} done)`));
+    }, 1_000);
+    function stop() {
+      clearInterval(watchdog);
+      worker.off('completed', onDone);
+      worker.off('failed', onFailed);
+    }
+    worker.on('completed', onDone);
+    worker.on('failed', onFailed);
+  });
+}
+
+/**
+ * Pre-fills `jobs` jobs (not timed), then starts the side's worker and returns jobs/s, timed from
+ * worker construction to the last 'completed' event.
+ */
+export async function throughputRun(rc: RunContext, side: Side, concurrency: number, jobs: number): Promise<number> {
+  const prefix = rc.newPrefix();
+  const queue = new Queue(QUEUE_NAME, { connection: rc.producer, prefix });
+  try {
+    await fillQueue(queue, jobs);
+    const start = performance.now();
+    const w = startWorker(side, { redisUrl: rc.redisUrl, prefix, concurrency });
+    try {
+      const end = await untilCompleted(w.worker, jobs);
+      return jobs / ((end - start) / 1_000);
+    } finally {
+      await w.close();
+    }
+  } finally {
+    await queue.close();
+    await deleteKeysUnder(rc.admin, prefix);
+  }
+}
+
+/**
+ * Adds `jobs` jobs one at a time at `rate` per second from a producer on its own connection and
+ * returns each job's latency in ms: from just before `queue.add` to the worker's 'completed' event.
+ */
+export async function latencyRun(rc: RunContext, side: Side, concurrency: number, jobs: number, rate: number): Promise<number[]> {
+  const prefix = rc.newPrefix();
+  const connection = new Redis(rc.redisUrl);
+  const queue = new Queue(QUEUE_NAME, { connection, prefix });
+  const w = startWorker(side, { redisUrl: rc.redisUrl, prefix, concurrency });
+  try {
+    await Promise.all([queue.waitUntilReady(), w.worker.waitUntilReady()]);
+    await sleep(250); // let the worker reach its blocking wait for jobs
+    const addedAt = new Map<string, number>();
+    const completedAt = new Map<string, number>();
+    const all = untilCompleted(w.worker, jobs, (id, at) => completedAt.set(id, at));
+    all.catch(() => {}); // awaited below; keeps a failure during the add loop from going unhandled
+    const intervalMs = 1_000 / rate;
+    const t0 = performance.now();
+    for (let n = 0; n < jobs; n++) {
+      const wait = t0 + n * intervalMs - performance.now();
+      if (wait > 0) await sleep(wait);
+      const { name, data, opts } = jobFor(n);
+      const before = performance.now();
+      const job = await queue.add(name, data, opts);
+      addedAt.set(job.id!, before);
+    }
+    await all;
+    return [...addedAt].map(([id, before]) => completedAt.get(id)! - before);
+  } finally {
+    await w.close();
+    await queue.close();
+    await connection.quit();
+    await deleteKeysUnder(rc.admin, prefix);
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Overhead of the library's worker (`createWorker` + `makeJob`) over a raw BullMQ Worker, both
+ * with no-op handlers, against real Redis.
+ *
+ *   npm run bench:worker-overhead
+ *   BENCH_JOBS=2000 BENCH_LATENCY_JOBS=400 npm run bench:worker-overhead   # quick check
+ *
+ * Env: REDIS_URL, BENCH_JOBS (20000), BENCH_REPS (3), BENCH_CONCURRENCY (1,10,100),
+ * BENCH_LATENCY_JOBS (2000), BENCH_LATENCY_RATE (200 jobs/s).
+ * Exits 0 whatever the targets say; every key it writes is deleted at the end.
+ */
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { Redis } from 'ioredis';
+import { deleteKeysUnder } from './lib/redis-cleanup.js';
+import { latencyRun, throughputRun, type RunContext } from './lib/runs.js';
+import { SIDES, closeLogSink, jobOptions, type Side } from './lib/sides.js';
+import { fmtInt, fmtMs, fmtPct, median, percentile } from './lib/stats.js';
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${raw}`);
+  return value;
+}
+
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const JOBS = envInt('BENCH_JOBS', 20_000);
+const REPS = envInt('BENCH_REPS', 3);
+const CONCURRENCIES = (process.env.BENCH_CONCURRENCY || '1,10,100').split(',').map((c) => envIntValue(c));
+const LATENCY_JOBS = envInt('BENCH_LATENCY_JOBS', 2_000);
+const LATENCY_RATE = envInt('BENCH_LATENCY_RATE', 200);
+const LATENCY_CONCURRENCY = 10;
+const LATENCY_ROUNDS = 2;
+const WARMUP_JOBS = Math.min(2_000, JOBS);
+const TARGET_THROUGHPUT_RATIO = 0.9;
+const TARGET_P99_RATIO = 1.2;
+
+function envIntValue(text: string): number {
+  const n = Number(text.trim());
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`BENCH_CONCURRENCY: bad value "${text}"`);
+  return n;
+}
+
+const runId = `benchwo-${process.pid}-${Date.now().toString(36)}`;
+const prefixes: string[] = [];
+const admin = new Redis(REDIS_URL);
+const producer = new Redis(REDIS_URL);
+const rc: RunContext = {
+  redisUrl: REDIS_URL,
+  producer,
+  admin,
+  newPrefix: () => {
+    const prefix = `${runId}-${prefixes.length + 1}`;
+    prefixes.push(prefix);
+    return prefix;
+  },
+};
+
+/** `SIDES` rotated by `by`, so each side runs first, middle and last across reps. */
+const rotated = (by: number): Side[] => SIDES.map((_, i) => SIDES[(i + by) % SIDES.length]!);
+const progress = (line: string) => process.stderr.write(`  .. ${line}\n`);
+const pad = (text: string, width: number) => text.padStart(width);
+
+async function header(): Promise<void> {
+  const info = await admin.info('server');
+  const redisVersion = /redis_version:(\S+)/.exec(info)?.[1] ?? '?';
+  const bullmq = (createRequire(import.meta.url)('bullmq/package.json') as { version: string }).version;
+  console.log('# Worker overhead: library createWorker vs raw BullMQ Worker (no-op handlers)');
+  console.log(`date ${new Date().toISOString()} | node ${process.version} | ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()})`);
+  console.log(`redis ${redisVersion} at ${REDIS_URL.replace(/\/\/[^@]*@/, '//***@')} | bullmq ${bullmq} | load avg ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`job options (library defaults, both sides): ${JSON.stringify(jobOptions)}`);
+  console.log('lib@info = logger at info (headline, one log line per job); lib@warn = same at warn; logs go to /dev/null.\n');
+}
+
+async function throughput(): Promise<Map<number, Record<Side, number[]>>> {
+  for (const side of SIDES) await throughputRun(rc, side, 10, WARMUP_JOBS); // JIT warm-up, not reported
+  const results = new Map<number, Record<Side, number[]>>();
+  for (const concurrency of CONCURRENCIES) {
+    const runs = { raw: [], 'lib@info': [], 'lib@warn': [] } as Record<Side, number[]>;
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const side of rotated(rep)) {
+        const rate = await throughputRun(rc, side, concurrency, JOBS);
+        runs[side].push(rate);
+        progress(`throughput c=${concurrency} rep ${rep + 1}/${REPS} ${side}: ${fmtInt(rate)} jobs/s`);
+      }
+    }
+    results.set(concurrency, runs);
+  }
+  console.log(`## Throughput: ${fmtInt(JOBS)} pre-filled jobs per run, timed from worker start to the last 'completed' event`);
+  console.log(`   jobs/s = median of ${REPS} runs; side order rotated each rep (raw→info→warn, info→warn→raw, …); warm-up run first`);
+  console.log(`${pad('conc', 5)}${pad('raw', 10)}${pad('lib@info', 10)}${pad('info/raw', 10)}${pad('lib@warn', 10)}${pad('warn/raw', 10)}   runs (raw | info | warn)`);
+  for (const [concurrency, runs] of results) {
+    const [raw, info, warn] = SIDES.map((s) => median(runs[s]));
+    const all = SIDES.map((s) => runs[s].map(fmtInt).join(' ')).join(' | ');
+    console.log(`${pad(String(concurrency), 5)}${pad(fmtInt(raw!), 10)}${pad(fmtInt(info!), 10)}${pad(fmtPct(info! / raw!), 10)}${pad(fmtInt(warn!), 10)}${pad(fmtPct(warn! / raw!), 10)}   ${all}`);
+  }
+  console.log();
+  return results;
+}
+
+async function latency(): Promise<Record<Side, number[]>> {
+  const samples = { raw: [], 'lib@info': [], 'lib@warn': [] } as Record<Side, number[]>;
+  for (let round = 0; round < LATENCY_ROUNDS; round++) {
+    const order = round % 2 === 0 ? [...SIDES] : [...SIDES].reverse();
+    for (const side of order) {
+      const ms = await latencyRun(rc, side, LATENCY_CONCURRENCY, LATENCY_JOBS, LATENCY_RATE);
+      samples[side].push(...ms);
+      progress(`latency round ${round + 1}/${LATENCY_ROUNDS} ${side}: p50 ${fmtMs(percentile(ms, 50))} p99 ${fmtMs(percentile(ms, 99))}`);
+    }
+  }
+  console.log(`## Latency add → completed: ${fmtInt(LATENCY_JOBS)} jobs at ${LATENCY_RATE}/s per run, one add at a time on its own connection, worker concurrency ${LATENCY_CONCURRENCY}`);
+  console.log(`   ${LATENCY_ROUNDS} rounds per side (order raw→info→warn, then reversed), samples pooled (${fmtInt(LATENCY_JOBS * LATENCY_ROUNDS)} per side)`);
+  console.log(`${pad('side', 10)}${pad('p50', 11)}${pad('p99', 11)}${pad('max', 11)}${pad('p99/raw', 10)}`);
+  const rawP99 = percentile(samples.raw, 99);
+  for (const side of SIDES) {
+    const s = samples[side];
+    console.log(`${pad(side, 10)}${pad(fmtMs(percentile(s, 50)), 11)}${pad(fmtMs(percentile(s, 99)), 11)}${pad(fmtMs(Math.max(...s)), 11)}${pad(`${(percentile(s, 99) / rawP99).toFixed(2)}x`, 10)}`);
+  }
+  console.log();
+  return samples;
+}
+
+function targets(tp: Map<number, Record<Side, number[]>>, lat: Record<Side, number[]>): void {
+  const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
+  for (const lib of ['lib@info', 'lib@warn'] as const) {
+    console.log(lib === 'lib@info' ? '## Targets (headline: lib@info)' : '## Same targets for lib@warn (informational)');
+    for (const [concurrency, runs] of tp) {
+      const ratio = median(runs[lib]) / median(runs.raw);
+      console.log(`  ${verdict(ratio >= TARGET_THROUGHPUT_RATIO)}  throughput c=${concurrency}: ${fmtPct(ratio)} of raw (target ≥ ${fmtPct(TARGET_THROUGHPUT_RATIO)})`);
+    }
+    const p99Ratio = percentile(lat[lib], 99) / percentile(lat.raw, 99);
+    console.log(`  ${verdict(p99Ratio <= TARGET_P99_RATIO)}  latency p99: ${p99Ratio.toFixed(2)}x raw (target ≤ ${TARGET_P99_RATIO}x)`);
+  }
+}
+
+async function cleanup(): Promise<void> {
+  let leftover = 0;
+  for (const prefix of prefixes) leftover += await deleteKeysUnder(admin, prefix);
+  if (leftover > 0) console.log(`cleanup: deleted ${leftover} leftover keys`);
+  closeLogSink();
+  await Promise.all([producer.quit(), admin.quit()]);
+}
+
+process.once('SIGINT', () => {
+  console.error('\ninterrupted: deleting bench keys…');
+  void cleanup().finally(() => process.exit(130));
+});
+
+try {
+  await header();
+  const tp = await throughput();
+  const lat = await latency();
+  targets(tp, lat);
+} catch (err) {
+  console.error('bench failed:', err);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+  console.log(`\ncleanup: removed every key under ${prefixes.length} prefixes ${runId}-*`);
+  setTimeout(() => {
+    console.error('open handles kept the process alive after cleanup; exiting');
+    process.exit(process.exitCode ?? 0);
+  }, 5_000).unref();
+}
