@@ -19,3 +19,5 @@ export * from './process/readiness.js';
 export * from './process/health-server.js';
 export * from './process/shutdown.js';
 export * from './db/index.js';
+export * from './jobs/abort/abort-reason.js';
+export * from './jobs/cancel-job.js';

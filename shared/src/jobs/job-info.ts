@@ -1,4 +1,5 @@
 import type { Job, JobState } from 'bullmq';
+import { CANCELLED_REASON, isSupersededResult } from './abort/abort-reason.js';
 import { readEnvelope } from './envelope.js';
 import type { JobType } from './types.js';
 
@@ -8,7 +9,8 @@ export interface JobInfo {
   handler: string;
   type: JobType | 'unknown';
   cronJobId: string | undefined;
-  state: JobState | 'unknown';
+  /** BullMQ's state, except that a superseded run reads `superseded` and a cancelled one `cancelled`. */
+  state: JobState | 'superseded' | 'cancelled' | 'unknown';
   payload: unknown;
   progress: number | string | boolean | object;
   attemptsMade: number;
@@ -35,7 +37,7 @@ export function toJobInfo(job: Job, state: JobState | 'unknown'): JobInfo {
     handler: job.name,
     type: read.ok ? read.envelope.type : 'unknown',
     cronJobId: read.ok ? read.envelope.cronJobId : undefined,
-    state,
+    state: state === 'completed' && isSupersededResult(job.returnvalue) ? 'superseded' : state === 'failed' && job.failedReason === CANCELLED_REASON ? 'cancelled' : state,
     payload: read.ok ? read.envelope.payload : job.data,
     progress: job.progress,
     attemptsMade: job.attemptsMade,

@@ -10,6 +10,23 @@ export interface MakeJobOptions<P> {
   backoffMs?: number;
 }
 
+export interface SingletonJobOptions<P> extends MakeJobOptions<P> {
+  /** One instance per key instead of per handler, e.g. `(p) => p.tenantId`. */
+  key?: (payload: P) => string;
+  /** Lock lifetime; renewed every third of it while the job runs, so it only matters when a worker dies (default 30 s). */
+  lockTtlMs?: number;
+  /** How long a job that found the lock taken waits before trying again (default 1 s, ±20% jitter). */
+  retryDelayMs?: number;
+}
+
+const definition = <P>(pattern: JobDefinition<P>['pattern'], run: JobRunner<P>, options: MakeJobOptions<P>, keyOf?: (p: P) => string): JobDefinition<P> => ({
+  pattern,
+  run,
+  schema: options.schema,
+  defaults: { attempts: options.attempts, backoffMs: options.backoffMs },
+  keyOf,
+});
+
 /**
  * A basic job handler (seed).
  *
@@ -19,11 +36,34 @@ export interface MakeJobOptions<P> {
  * }, { schema: myJobPayloadSchema });
  */
 export function makeJob<P>(run: JobRunner<P>, options: MakeJobOptions<P> = {}): JobDefinition<P> {
+  return definition('basic', run, options);
+}
+
+/**
+ * At most one run of this handler (or of this handler and `key`) at a time across every
+ * worker process. A job that finds the lock taken is put back, delayed, without spending an
+ * attempt (seed).
+ *
+ * @example
+ * export const dailyCleanup = makeSingletonJob(async (ctx, payload) => { … });
+ */
+export function makeSingletonJob<P>(run: JobRunner<P>, options: SingletonJobOptions<P> = {}): JobDefinition<P> {
   return {
-    pattern: 'basic',
-    run,
-    schema: options.schema,
-    defaults: { attempts: options.attempts, backoffMs: options.backoffMs },
-    keyOf: undefined,
+    ...definition('singleton', run, options, options.key ?? (() => '')),
+    singleton: { lockTtlMs: options.lockTtlMs ?? 30_000, retryDelayMs: options.retryDelayMs ?? 1_000 },
   };
+}
+
+/**
+ * Newer job with the same key cancels older (seed): enqueueing with key K removes a waiting
+ * job with K (the newest payload wins) and aborts a running one through `ctx.signal`, on
+ * whichever worker process runs it; that run ends as superseded, not failed.
+ *
+ * @example
+ * export const syncData = makeSupersedingJob(async (ctx, payload) => {
+ *   if (ctx.signal.aborted) return;
+ * }, (payload) => `${redisNamespace.job}:sync:${payload.resourceId}`);
+ */
+export function makeSupersedingJob<P>(run: JobRunner<P>, key: (payload: P) => string, options: MakeJobOptions<P> = {}): JobDefinition<P> {
+  return definition('superseding', run, options, key);
 }

@@ -1,11 +1,14 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { scopedLogger } from '../logger/logger.js';
+import type { RedisKeys } from '../redis/namespace.js';
+import { CANCELLED_REASON, isSupersededResult, type AbortMessage } from './abort/abort-reason.js';
 import { readEnvelope } from './envelope.js';
 import { UnknownHandlerError } from './errors.js';
 import { DEFAULT_ATTEMPTS } from './job-options.js';
 import { parsePayload } from './payload.js';
+import { runJob } from './run-job.js';
 import type { HandlerMap, JobContext, JobServices } from './types.js';
 
 export interface ProcessorDeps {
@@ -13,11 +16,23 @@ export interface ProcessorDeps {
   /** The root logger; each job gets a child scoped `[worker][{handlerName}:{jobId}]`. */
   log: Logger;
   redis: Redis;
+  keys: RedisKeys;
   services: JobServices;
+  /** Tells the abort listener which jobs run here, and what abort reached them. */
+  aborts: {
+    jobStarted(jobId: string): void;
+    jobEnded(jobId: string): void;
+    received(jobId: string): AbortMessage | undefined;
+  };
 }
 
 /** The BullMQ processor `(job, token, signal)`; the third parameter must stay declared (STACK.md). */
 export type Processor = (job: Job, token: string | undefined, signal: AbortSignal | undefined) => Promise<unknown>;
+
+const fail = (log: Logger, message: string): never => {
+  log.error(message);
+  throw new UnrecoverableError(message);
+};
 
 /**
  * Turns a BullMQ job into a handler call with the seed's error boundaries:
@@ -26,33 +41,24 @@ export type Processor = (job: Job, token: string | undefined, signal: AbortSigna
  * - handler throws → logged, re-thrown so BullMQ retries per `attempts`/backoff.
  */
 export function createProcessor(deps: ProcessorDeps): Processor {
-  const { handlers, log: baseLog, redis, services } = deps;
-  return async function processJob(job, _token, signal) {
+  const { handlers, log: baseLog, redis, keys, services, aborts } = deps;
+  const runDeps = { redis, keys, abortOf: (id: string) => aborts.received(id) };
+
+  return async function processJob(job, token, signal) {
     const handlerName = job.name;
     const jobId = job.id ?? '';
     const log = scopedLogger(baseLog, 'worker', `${handlerName}:${jobId}`);
 
     const def = Object.hasOwn(handlers, handlerName) ? handlers[handlerName] : undefined;
-    if (!def) {
-      const error = new UnknownHandlerError(handlerName, Object.keys(handlers));
-      log.error({ handler: handlerName }, error.message);
-      throw new UnrecoverableError(error.message);
-    }
-
+    if (!def) return fail(log, new UnknownHandlerError(handlerName, Object.keys(handlers)).message);
     const read = readEnvelope(job.data);
-    if (!read.ok) {
-      log.error(read.error);
-      throw new UnrecoverableError(read.error);
-    }
+    if (!read.ok) return fail(log, read.error);
     const { envelope } = read;
-
     let payload: unknown;
     try {
       payload = parsePayload(handlerName, def.schema, envelope.payload);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      log.error(message);
-      throw new UnrecoverableError(message);
+      return fail(log, err instanceof Error ? err.message : String(err));
     }
 
     const attempt = job.attemptsMade + 1;
@@ -72,18 +78,22 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     };
 
     const started = performance.now();
+    const ms = () => Math.round(performance.now() - started);
+    aborts.jobStarted(jobId);
     log.debug({ type: envelope.type, attempt }, 'job started');
     try {
-      const result = await def.run(ctx, payload);
-      log.info({ type: envelope.type, attempt, durationMs: Math.round(performance.now() - started) }, 'job completed');
+      const result = await runJob(runDeps, def, job, token, ctx, payload);
+      if (!isSupersededResult(result)) log.info({ type: envelope.type, attempt, durationMs: ms() }, 'job completed');
       return result;
     } catch (err) {
-      const willRetry = !(err instanceof UnrecoverableError) && attempt < maxAttempts;
-      log.error(
-        { err, type: envelope.type, attempt, maxAttempts, willRetry, durationMs: Math.round(performance.now() - started) },
-        'job failed',
-      );
+      const quiet = err instanceof DelayedError || (err instanceof UnrecoverableError && err.message === CANCELLED_REASON);
+      if (!quiet) {
+        const willRetry = !(err instanceof UnrecoverableError) && attempt < maxAttempts;
+        log.error({ err, type: envelope.type, attempt, maxAttempts, willRetry, durationMs: ms() }, 'job failed');
+      }
       throw err;
+    } finally {
+      aborts.jobEnded(jobId);
     }
   };
 }

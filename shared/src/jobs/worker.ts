@@ -2,6 +2,8 @@ import { Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import { createLogger, scopedLogger } from '../logger/logger.js';
 import { closeRedis, createRedis } from '../redis/connection.js';
+import { redisKeys } from '../redis/namespace.js';
+import { createAbortListener } from './abort/abort-listener.js';
 import { createProcessor } from './processor.js';
 import type { HandlerMap, JobServices } from './types.js';
 
@@ -55,19 +57,27 @@ export function createWorker(options: CreateWorkerOptions): JobWorker {
   const o = { ...DEFAULTS, ...definedOnly(options) };
   const rootLog = options.logger ?? createLogger();
   const log = scopedLogger(rootLog, 'worker');
-  // Two connections of our own: BullMQ's (it duplicates one more for blocking reads) and a
-  // non-blocking one for handlers. Both are ours to close.
+  // Three connections of our own: BullMQ's (it duplicates one more for blocking reads), a
+  // non-blocking one for handlers and locks, and the abort channel subscriber. All ours to close.
   const connection = createRedis(o.redisUrl, 'worker');
   const handlerRedis = createRedis(o.redisUrl, 'worker');
+  const subscriber = createRedis(o.redisUrl, 'subscriber');
+  const keys = redisKeys(o.prefix, o.queueName);
 
-  const processor = createProcessor({ handlers: options.handlers, log: rootLog, redis: handlerRedis, services: options.services ?? {} });
+  // Declared before the worker exists; only called once it does.
+  const aborts = createAbortListener({ subscriber, redis: handlerRedis, keys, log, abort: (m) => worker.cancelJob(m.jobId, m.reason) });
+  const processor = createProcessor({ handlers: options.handlers, log: rootLog, redis: handlerRedis, keys, services: options.services ?? {}, aborts });
   const worker = new Worker(o.queueName, processor, {
     connection,
     prefix: o.prefix,
     concurrency: o.concurrency,
     lockDuration: o.lockDurationMs,
     stalledInterval: o.stalledIntervalMs ?? Math.min(o.lockDurationMs, 30_000),
-    autorun: true,
+    // Start only once the abort channel is subscribed, so no job runs deaf to a cancel.
+    autorun: false,
+  });
+  const running = aborts.ready.then(() => {
+    void worker.run().catch((err: unknown) => log.error({ err }, 'worker stopped'));
   });
   let lastError = '';
   worker.on('error', (err) => {
@@ -92,12 +102,13 @@ export function createWorker(options: CreateWorkerOptions): JobWorker {
         await worker.close(true);
       }
     }
-    await Promise.all([closeRedis(connection), closeRedis(handlerRedis)]);
+    await aborts.close();
+    await Promise.all([closeRedis(connection), closeRedis(handlerRedis), closeRedis(subscriber)]);
   }
 
   return {
     worker,
-    waitUntilReady: () => worker.waitUntilReady().then(() => undefined),
+    waitUntilReady: () => running.then(() => worker.waitUntilReady()).then(() => undefined),
     close: () => (closing ??= shutdown()),
   };
 }

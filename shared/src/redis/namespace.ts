@@ -18,6 +18,8 @@ export function redisKeys(prefix: string, queueName: string) {
   return {
     /** Held while a singleton handler (and key) runs. */
     singletonLock: (handler: string, key: string) => `${base}:${redisNamespace.lock}:singleton:${handler}:${key}`,
+    /** The id of the newest job of a superseding handler and key. */
+    supersedeLatest: (handler: string, key: string) => `${base}:${redisNamespace.job}:latest:${handler}:${key}`,
     /** Fallback flag for a superseded or cancelled job, read if a pub/sub message was missed. */
     abortFlag: (jobId: string) => `${base}:${redisNamespace.job}:superseded:${jobId}`,
     /** Broadcast to every worker process: abort the job with this id if you run it. */

@@ -1,0 +1,38 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../../redis/namespace.js';
+import { AbortReason } from '../abort/abort-reason.js';
+import { requestAbort } from '../abort/request-abort.js';
+
+const DELETE_IF_EQUAL = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+/** States in which a job has not started and can simply be removed. */
+const NOT_STARTED = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
+
+/**
+ * Makes `newJobId` the latest job of `latestKey` and deals with the one it replaces: removed if
+ * it has not started, told to abort (on whatever process runs it) if it has. `SET … GET` hands
+ * the key over atomically, so concurrent enqueues form a chain and each older job is handled by
+ * exactly one successor: never two waiting with the same key.
+ */
+export async function supersedeOlder(deps: { queue: Queue; redis: Redis; keys: RedisKeys }, latestKey: string, newJobId: string): Promise<void> {
+  const { queue, redis, keys } = deps;
+  const previous = await redis.set(latestKey, newJobId, 'GET');
+  if (!previous || previous === newJobId) return;
+  const state = await queue.getJobState(previous);
+  if (NOT_STARTED.has(state) && (await queue.remove(previous)) === 1) return;
+  // Removal fails when the job is locked: it started in the meantime, so abort it instead.
+  if (state === 'active' || NOT_STARTED.has(state)) {
+    await requestAbort(redis, keys, { jobId: previous, reason: AbortReason.superseded, by: newJobId });
+  }
+}
+
+/** The id of the newest job enqueued under `latestKey`, or null. */
+export function latestJobId(redis: Redis, latestKey: string): Promise<string | null> {
+  return redis.get(latestKey);
+}
+
+/** Forgets `jobId` as the latest of its key once it has finished for good (unless a newer one took over). */
+export async function releaseLatest(redis: Redis, latestKey: string, jobId: string): Promise<void> {
+  await redis.eval(DELETE_IF_EQUAL, 1, latestKey, jobId);
+}

@@ -1,0 +1,86 @@
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../redis/namespace.js';
+import { AbortReason, CANCELLED_REASON, type AbortMessage, type SupersededResult } from './abort/abort-reason.js';
+import { acquireLock, type HeldLock } from './patterns/singleton-lock.js';
+import { latestJobId, releaseLatest } from './patterns/supersede.js';
+import type { AnyJobDefinition, JobContext } from './types.js';
+
+export interface RunDeps {
+  redis: Redis;
+  keys: RedisKeys;
+  /** The abort delivered to this job before or while it ran. */
+  abortOf: (jobId: string) => AbortMessage | undefined;
+}
+
+const superseded = (by: string | undefined): SupersededResult => ({ $outcome: 'superseded', supersededBy: by });
+
+/**
+ * Runs one job through its pattern (singleton lock, supersede check) and turns an abort into
+ * the outcome its reason calls for: superseded → completed as superseded; cancelled → failed,
+ * no retry; shutdown → back to the queue without spending an attempt.
+ */
+export async function runJob(deps: RunDeps, def: AnyJobDefinition, job: Job, token: string | undefined, ctx: JobContext, payload: unknown): Promise<unknown> {
+  const { log, jobId, handlerName } = ctx;
+  const key = def.keyOf?.(payload);
+  const latestKey = def.pattern === 'superseding' && key !== undefined ? deps.keys.supersedeLatest(handlerName, key) : undefined;
+
+  let lock: HeldLock | undefined;
+  // Whether this job is done for good, so a superseding job's "latest" pointer can be dropped.
+  let finished = true;
+  try {
+    const early = deps.abortOf(jobId);
+    if (early) return await settleAbort(early.reason, early.by);
+    if (latestKey) {
+      // A newer job may have been enqueued between this one being picked and now.
+      const latest = await latestJobId(deps.redis, latestKey);
+      if (latest && latest !== jobId) return await settleAbort(AbortReason.superseded, latest);
+    }
+    if (def.pattern === 'singleton' && def.singleton) {
+      lock = await acquireLock(deps.redis, deps.keys.singletonLock(handlerName, key ?? ''), def.singleton.lockTtlMs);
+      if (!lock) {
+        finished = false;
+        const wait = Math.round(def.singleton.retryDelayMs * (0.8 + Math.random() * 0.4));
+        log.debug({ retryInMs: wait }, 'singleton lock taken: job put back');
+        await job.moveToDelayed(Date.now() + wait, token);
+        throw new DelayedError();
+      }
+    }
+
+    let result: unknown;
+    let error: unknown;
+    try {
+      result = await def.run(ctx, payload);
+    } catch (err) {
+      error = err;
+    }
+    if (ctx.signal.aborted) {
+      const reason = String(ctx.signal.reason) as AbortReason;
+      if (reason === AbortReason.shutdown) finished = false;
+      return await settleAbort(reason, deps.abortOf(jobId)?.by);
+    }
+    if (error !== undefined) {
+      finished = error instanceof UnrecoverableError || ctx.attempt >= ctx.maxAttempts;
+      throw error;
+    }
+    return result;
+  } finally {
+    await lock?.release();
+    if (lock?.lost) log.warn('singleton lock was lost while the job ran (renewal failed for longer than its TTL)');
+    if (latestKey && finished) await releaseLatest(deps.redis, latestKey, jobId).catch(() => undefined);
+  }
+
+  async function settleAbort(reason: AbortReason, by: string | undefined): Promise<unknown> {
+    if (reason === AbortReason.superseded) {
+      log.info({ supersededBy: by }, 'job superseded');
+      return superseded(by);
+    }
+    if (reason === AbortReason.shutdown) {
+      log.warn('job interrupted by shutdown: back in the queue, no attempt spent');
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    }
+    log.warn('job cancelled');
+    throw new UnrecoverableError(CANCELLED_REASON);
+  }
+}
