@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, type Job, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { deleteKeysUnder } from './redis-cleanup.js';
-import { QUEUE_NAME, fillQueue, jobFor, startWorker, type Side } from './sides.js';
+import { QUEUE_NAME, checkNotStopped, fillQueue, jobFor, startWorker, type Side } from './sides.js';
 
 /** A run fails if no job completes for this long (instead of hanging). */
 const STALL_MS = 60_000;
@@ -99,6 +99,7 @@ export async function latencyRun(rc: RunContext, side: Side, concurrency: number
     for (let n = 0; n < jobs; n++) {
       const wait = t0 + n * intervalMs - performance.now();
       if (wait > 0) await sleep(wait);
+      checkNotStopped();
       const { name, data, opts } = jobFor(n);
       const before = performance.now();
       const job = await queue.add(name, data, opts);

@@ -29,8 +29,8 @@ const loggers: Record<Exclude<Side, 'raw'>, Logger> = {
   'lib@warn': createLogger({ level: 'warn', destination: logSink }),
 };
 
+/** Flushes and closes the /dev/null log stream. */
 export function closeLogSink(): void {
-  logSink.flushSync();
   logSink.end();
 }
 
@@ -45,8 +45,39 @@ export interface WorkerSettings {
   concurrency: number;
 }
 
+const open = new Set<BenchWorker>();
+let stopping = false;
+
+/** Throws once {@link stopEverything} was called, to end a run between steps. */
+export function checkNotStopped(): void {
+  if (stopping) throw new Error('bench interrupted');
+}
+
+/**
+ * After an interrupt: no new worker or fill starts, and the running workers are closed, so
+ * nothing writes keys after the cleanup.
+ */
+export async function stopEverything(): Promise<void> {
+  stopping = true;
+  await Promise.all([...open].map((w) => w.close()));
+}
+
 /** Starts the side's worker; it begins taking jobs at once. */
 export function startWorker(side: Side, s: WorkerSettings): BenchWorker {
+  checkNotStopped();
+  const started = startSide(side, s);
+  const tracked: BenchWorker = {
+    worker: started.worker,
+    close: async () => {
+      open.delete(tracked);
+      await started.close();
+    },
+  };
+  open.add(tracked);
+  return tracked;
+}
+
+function startSide(side: Side, s: WorkerSettings): BenchWorker {
   if (side === 'raw') {
     const connection = new Redis(s.redisUrl, { maxRetriesPerRequest: null });
     const worker = new Worker(QUEUE_NAME, async () => undefined, {
@@ -86,6 +117,7 @@ export function jobFor(n: number) {
 /** Pre-fills the queue with `count` jobs using addBulk in chunks (same for every side). */
 export async function fillQueue(queue: Queue, count: number, chunk = 1_000): Promise<void> {
   for (let start = 0; start < count; start += chunk) {
+    checkNotStopped();
     const batch = [];
     for (let n = start; n < Math.min(count, start + chunk); n++) batch.push(jobFor(n));
     await queue.addBulk(batch);

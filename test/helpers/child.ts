@@ -17,8 +17,8 @@ export interface Child {
  * Runs a TypeScript file under tsx in a real child process, with the sources of @jobs/shared.
  * Used where several processes matter (shutdown, crash, cross-process signals).
  */
-export function spawnTs(file: string, env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', file], {
+export function spawnTs(file: string, env: Record<string, string>, args: string[] = []): Child {
+  const proc = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', file, ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

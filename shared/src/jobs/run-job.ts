@@ -13,6 +13,13 @@ export interface RunDeps {
   abortOf: (jobId: string) => AbortMessage | undefined;
 }
 
+/**
+ * BullMQ's generated ids count up per queue. The enqueuer adds a job first and hands the key
+ * over right after, so a job may start while the key still names its predecessor: that one is
+ * older, and this job must run (the predecessor is aborted by the handover).
+ */
+const isNewer = (a: string, b: string) => (/^\d+$/.test(a) && /^\d+$/.test(b) ? Number(a) > Number(b) : a !== b);
+
 const superseded = (by: string | undefined): SupersededResult => ({ $outcome: 'superseded', supersededBy: by });
 
 /**
@@ -34,7 +41,7 @@ export async function runJob(deps: RunDeps, def: AnyJobDefinition, job: Job, tok
     if (latestKey) {
       // A newer job may have been enqueued between this one being picked and now.
       const latest = await latestJobId(deps.redis, latestKey);
-      if (latest && latest !== jobId) return await settleAbort(AbortReason.superseded, latest);
+      if (latest && isNewer(latest, jobId)) return await settleAbort(AbortReason.superseded, latest);
     }
     if (def.pattern === 'singleton' && def.singleton) {
       lock = await acquireLock(deps.redis, deps.keys.singletonLock(handlerName, key ?? ''), def.singleton.lockTtlMs);

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createJobClient, type JobClient } from '../../src/index.js';
-import { cleanupPrefix, sleepUntil, spawnTs, testPrefix, TEST_REDIS_URL, type Child } from '../../../test/helpers/index.js';
+import { cleanupPrefix, killAll, sleepUntil, startWorkerChild, testPrefix, TEST_REDIS_URL, type Child } from '../../../test/helpers/index.js';
 import { testHandlers } from '../../../test/fixtures/test-handlers.js';
 
 const redis = new Redis(TEST_REDIS_URL);
@@ -15,9 +15,8 @@ describe('worker processes', () => {
   const children: Child[] = [];
   const events = async (list: string): Promise<Event[]> => (await redis.lrange(list, 0, -1)).map((s) => JSON.parse(s) as Event);
   const startWorker = async (env: Record<string, string> = {}) => {
-    const child = spawnTs('test/fixtures/worker-process.ts', { REDIS_URL: TEST_REDIS_URL, TEST_PREFIX: prefix, ...env });
+    const child = await startWorkerChild(prefix, env);
     children.push(child);
-    await sleepUntil(() => child.output().includes('worker-ready'), { timeoutMs: 20_000, message: 'child worker ready' });
     return child;
   };
 
@@ -26,10 +25,7 @@ describe('worker processes', () => {
     client = createJobClient({ handlers: testHandlers, redisUrl: TEST_REDIS_URL, prefix });
   });
   afterEach(async () => {
-    for (const child of children.splice(0)) {
-      child.kill('SIGKILL');
-      await child.exited;
-    }
+    await killAll(children);
     await client.close();
     await cleanupPrefix(prefix);
   });
@@ -55,11 +51,15 @@ describe('worker processes', () => {
   it('SIGTERM past the shutdown timeout aborts the job through ctx.signal, then exits 0', async () => {
     const list = `${prefix}:events`;
     const worker = await startWorker({ TEST_SHUTDOWN_MS: '300' });
-    await client.enqueueJob('slow', { list, ms: 60_000 });
+    const id = await client.enqueueJob('slow', { list, ms: 60_000 });
     await sleepUntil(async () => (await events(list)).some((e) => e.event === 'start'), { message: 'job started' });
     worker.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
     expect((await events(list)).map((e) => e.event)).toEqual(['start', 'aborted']);
+    // Interrupted, not done: it is back in the queue for the next worker, no attempt spent.
+    const info = await client.getJob(id);
+    expect(['waiting', 'delayed']).toContain(info?.state);
+    expect(info?.attemptsMade).toBe(0);
   });
 
   it('a worker killed with SIGKILL mid-job: another worker runs the job again once its lock lapses', async () => {
