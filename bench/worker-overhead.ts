@@ -159,7 +159,12 @@ function targets(tp: Throughput, lat: Record<Side, number[]>): void {
   }
 }
 
-async function cleanup(): Promise<void> {
+let cleaning: Promise<void> | undefined;
+let interrupted = false;
+/** Deletes every key of this run and closes the connections; the first call does it, later ones wait for it. */
+const cleanup = () => (cleaning ??= deleteAllAndClose());
+
+async function deleteAllAndClose(): Promise<void> {
   let leftover = 0;
   for (const prefix of prefixes) leftover += await deleteKeysUnder(admin, prefix);
   if (leftover > 0) console.log(`cleanup: deleted ${leftover} leftover keys`);
@@ -168,6 +173,7 @@ async function cleanup(): Promise<void> {
 }
 
 process.once('SIGINT', () => {
+  interrupted = true;
   console.error('\ninterrupted: deleting bench keys…');
   void stopEverything()
     .then(() => new Promise((resolve) => setTimeout(resolve, 300))) // let an in-flight add or addBulk land
@@ -181,7 +187,7 @@ try {
   const lat = await latency();
   targets(tp, lat);
 } catch (err) {
-  console.error('bench failed:', err);
+  if (!interrupted) console.error('bench failed:', err);
   process.exitCode = 1;
 } finally {
   await cleanup();

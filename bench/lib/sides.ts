@@ -66,11 +66,12 @@ export async function stopEverything(): Promise<void> {
 export function startWorker(side: Side, s: WorkerSettings): BenchWorker {
   checkNotStopped();
   const started = startSide(side, s);
+  let closing: Promise<void> | undefined;
   const tracked: BenchWorker = {
     worker: started.worker,
-    close: async () => {
+    close: () => {
       open.delete(tracked);
-      await started.close();
+      return (closing ??= started.close());
     },
   };
   open.add(tracked);

@@ -61,6 +61,8 @@ export interface StartPrivateRedisOptions {
   bin?: string;
   /** How long to wait for it to answer (default 5 s). */
   readyTimeoutMs?: number;
+  /** A fixed port (e.g. to restart a server where clients expect it); default: a free one. */
+  port?: number;
 }
 
 /**
@@ -76,18 +78,18 @@ export async function startPrivateRedis(options: StartPrivateRedisOptions = {}):
   // The free port may be taken between choosing and binding it; a fresh one almost always works.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await launch(options.bin ?? 'redis-server', options.readyTimeoutMs ?? 5_000);
+      return await launch(options.bin ?? 'redis-server', options.readyTimeoutMs ?? 5_000, options.port);
     } catch (err) {
-      if (attempt >= 3 || !(err instanceof PortTakenError)) throw err;
+      if (attempt >= 3 || options.port !== undefined || !(err instanceof PortTakenError)) throw err;
     }
   }
 }
 
 class PortTakenError extends Error {}
 
-async function launch(bin: string, readyTimeoutMs: number): Promise<PrivateRedis> {
+async function launch(bin: string, readyTimeoutMs: number, fixedPort: number | undefined): Promise<PrivateRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'jobs-redis-'));
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const url = `redis://127.0.0.1:${port}`;
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
   // BullMQ needs noeviction; warnings only, so its banner does not clutter the terminal.
