@@ -55,7 +55,7 @@ describe('Redis outage', () => {
       // The message is "lost": only the fallback flag is written, as if the subscriber had been
       // disconnected at publish time. Then the subscriber's connection drops and comes back.
       await admin.set(redisKeys(prefix, 'jobs').abortFlag(id), JSON.stringify({ jobId: id, reason: 'cancelled' }));
-      await admin.client('KILL', 'TYPE', 'pubsub');
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
       await sleepUntil(async () => (await client.getJob(id))?.state === 'cancelled', { timeoutMs: 15_000, message: 'job cancelled via the flag' });
       expect((await admin.lrange(list, 0, -1)).map((s) => (JSON.parse(s) as { event: string }).event)).toEqual(['start', 'aborted']);
     } finally {
