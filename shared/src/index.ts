@@ -21,3 +21,6 @@ export * from './process/shutdown.js';
 export * from './db/index.js';
 export * from './jobs/abort/abort-reason.js';
 export * from './jobs/cancel-job.js';
+export * from './metrics/registry.js';
+export * from './jobs/job-metrics.js';
+export * from './metrics/queue-depth.js';

@@ -21,7 +21,7 @@ describe('checkReadiness', () => {
   });
 
   it('backs the health server /readyz', async () => {
-    const health = await startHealthServer(0, { redis: () => Promise.reject(new Error('down')) }, '127.0.0.1');
+    const health = await startHealthServer(0, { redis: () => Promise.reject(new Error('down')) }, { host: '127.0.0.1' });
     try {
       const res = await fetch(`http://127.0.0.1:${health.port}/readyz`);
       expect(res.status).toBe(503);

@@ -58,6 +58,9 @@ describe('worker entry point', () => {
           return job?.state === 'completed' && job;
         });
         expect(info.result).toEqual({ message: 'hello' });
+        const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+        expect(metrics).toMatch(/jobs_processed_total\{handler="echo",outcome="completed",service="worker"\} 1/);
+        expect(metrics).toMatch(/queue_jobs\{queue="jobs",state="completed",service="worker"\} 1/);
       } finally {
         await client.close();
       }

@@ -6,6 +6,7 @@ import type { RedisKeys } from '../redis/namespace.js';
 import { CANCELLED_REASON, isSupersededResult, type AbortMessage } from './abort/abort-reason.js';
 import { readEnvelope } from './envelope.js';
 import { UnknownHandlerError } from './errors.js';
+import type { JobMetrics, JobOutcome } from './job-metrics.js';
 import { DEFAULT_ATTEMPTS } from './job-options.js';
 import { parsePayload } from './payload.js';
 import { runJob } from './run-job.js';
@@ -18,6 +19,7 @@ export interface ProcessorDeps {
   redis: Redis;
   keys: RedisKeys;
   services: JobServices;
+  metrics: JobMetrics;
   /** Tells the abort listener which jobs run here, and what abort reached them. */
   aborts: {
     jobStarted(jobId: string): void;
@@ -41,7 +43,7 @@ const fail = (log: Logger, message: string): never => {
  * - handler throws → logged, re-thrown so BullMQ retries per `attempts`/backoff.
  */
 export function createProcessor(deps: ProcessorDeps): Processor {
-  const { handlers, log: baseLog, redis, keys, services, aborts } = deps;
+  const { handlers, log: baseLog, redis, keys, services, aborts, metrics } = deps;
   const runDeps = { redis, keys, abortOf: (id: string) => aborts.received(id) };
 
   return async function processJob(job, token, signal) {
@@ -79,16 +81,26 @@ export function createProcessor(deps: ProcessorDeps): Processor {
 
     const started = performance.now();
     const ms = () => Math.round(performance.now() - started);
+    const count = (outcome: JobOutcome) => metrics.record(handlerName, outcome, (performance.now() - started) / 1000);
     aborts.jobStarted(jobId);
     log.debug({ type: envelope.type, attempt }, 'job started');
     try {
       const result = await runJob(runDeps, def, job, token, ctx, payload);
-      if (!isSupersededResult(result)) log.info({ type: envelope.type, attempt, durationMs: ms() }, 'job completed');
+      if (isSupersededResult(result)) {
+        count('superseded');
+      } else {
+        count('completed');
+        log.info({ type: envelope.type, attempt, durationMs: ms() }, 'job completed');
+      }
       return result;
     } catch (err) {
-      const quiet = err instanceof DelayedError || (err instanceof UnrecoverableError && err.message === CANCELLED_REASON);
-      if (!quiet) {
+      if (err instanceof DelayedError) {
+        count('requeued');
+      } else if (err instanceof UnrecoverableError && err.message === CANCELLED_REASON) {
+        count('cancelled');
+      } else {
         const willRetry = !(err instanceof UnrecoverableError) && attempt < maxAttempts;
+        count(willRetry ? 'retrying' : 'failed');
         log.error({ err, type: envelope.type, attempt, maxAttempts, willRetry, durationMs: ms() }, 'job failed');
       }
       throw err;

@@ -1,9 +1,11 @@
 import { Worker } from 'bullmq';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { createLogger, scopedLogger } from '../logger/logger.js';
 import { closeRedis, createRedis } from '../redis/connection.js';
 import { redisKeys } from '../redis/namespace.js';
 import { createAbortListener } from './abort/abort-listener.js';
+import { createJobMetrics, noJobMetrics } from './job-metrics.js';
 import { createProcessor } from './processor.js';
 import type { HandlerMap, JobServices } from './types.js';
 
@@ -25,6 +27,8 @@ export interface CreateWorkerOptions {
   logger?: Logger;
   /** Handed to every handler as `ctx.services`. */
   services?: JobServices;
+  /** Where to count runs (`jobs_processed_total`, `job_duration_seconds`); none if omitted. */
+  metrics?: Registry;
 }
 
 export interface JobWorker {
@@ -66,7 +70,7 @@ export function createWorker(options: CreateWorkerOptions): JobWorker {
 
   // Declared before the worker exists; only called once it does.
   const aborts = createAbortListener({ subscriber, redis: handlerRedis, keys, log, abort: (m) => worker.cancelJob(m.jobId, m.reason) });
-  const processor = createProcessor({ handlers: options.handlers, log: rootLog, redis: handlerRedis, keys, services: options.services ?? {}, aborts });
+  const processor = createProcessor({ handlers: options.handlers, log: rootLog, redis: handlerRedis, keys, services: options.services ?? {}, aborts, metrics: options.metrics ? createJobMetrics(options.metrics) : noJobMetrics });
   const worker = new Worker(o.queueName, processor, {
     connection,
     prefix: o.prefix,

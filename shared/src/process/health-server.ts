@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 import { checkReadiness, readinessBody, type ReadinessCheck } from './readiness.js';
 
 export interface HealthServer {
@@ -8,19 +9,29 @@ export interface HealthServer {
 }
 
 /**
- * `/healthz` (the process is up) and `/readyz` (every check answers; 503 naming the ones that
- * do not) for services without an HTTP API of their own (worker, scheduler).
+ * `/healthz` (the process is up), `/readyz` (every check answers; 503 naming the ones that
+ * do not) and, given a registry, `/metrics` (Prometheus text) for services without an HTTP API
+ * of their own (worker, scheduler).
  *
  * @example
- * await startHealthServer(8001, { redis: () => redis.ping() });
+ * await startHealthServer(8001, { redis: () => redis.ping() }, { metrics: createMetricsRegistry('worker') });
  */
-export async function startHealthServer(port: number, checks: Record<string, ReadinessCheck>, host = '0.0.0.0'): Promise<HealthServer> {
+export async function startHealthServer(
+  port: number,
+  checks: Record<string, ReadinessCheck>,
+  options: { host?: string; metrics?: Registry } = {},
+): Promise<HealthServer> {
+  const { host = '0.0.0.0', metrics } = options;
   const server: Server = createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') return send(res, 200, { status: 'ok' });
     if (path === '/readyz') {
       const report = await checkReadiness(checks);
       return send(res, report.ready ? 200 : 503, readinessBody(report));
+    }
+    if (path === '/metrics' && metrics) {
+      res.writeHead(200, { 'content-type': metrics.contentType });
+      return res.end(await metrics.metrics());
     }
     send(res, 404, { type: 'about:blank', title: 'Not Found', status: 404 }, 'application/problem+json');
   });
