@@ -15,7 +15,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { deleteKeysUnder } from './lib/redis-cleanup.js';
-import { latencyRun, throughputRun, type RunContext } from './lib/runs.js';
+import { latencyRun, throughputRun, type RunContext, type ThroughputResult } from './lib/runs.js';
 import { SIDES, closeLogSink, jobOptions, stopEverything, type Side } from './lib/sides.js';
 import { fmtInt, fmtMs, fmtPct, median, percentile } from './lib/stats.js';
 
@@ -87,20 +87,22 @@ async function header(): Promise<void> {
   console.log('lib@info = logger at info (headline, one log line per job); lib@warn = same at warn; logs go to /dev/null.\n');
 }
 
-/** Per concurrency, per side: jobs/s of each run. */
-type Throughput = Map<number, Record<Side, number[]>>;
-const best = (runs: number[]) => Math.max(...runs);
+/** Per concurrency, per side: the result of each run. */
+type Throughput = Map<number, Record<Side, ThroughputResult[]>>;
+const best = (runs: ThroughputResult[]) => Math.max(...runs.map((r) => r.jobsPerSec));
+const medianRate = (runs: ThroughputResult[]) => median(runs.map((r) => r.jobsPerSec));
+const medianCpu = (runs: ThroughputResult[]) => median(runs.map((r) => r.cpuUsPerJob));
 
 async function throughput(): Promise<Throughput> {
   const results: Throughput = new Map();
   for (const concurrency of CONCURRENCIES) {
     for (const side of SIDES) await throughputRun(rc, side, concurrency, WARMUP_JOBS); // warm-up, not reported
-    const runs = { raw: [], 'lib@info': [], 'lib@warn': [] } as Record<Side, number[]>;
+    const runs = { raw: [], 'lib@info': [], 'lib@warn': [] } as Record<Side, ThroughputResult[]>;
     for (let rep = 0; rep < REPS; rep++) {
       for (const side of rotated(rep)) {
-        const rate = await throughputRun(rc, side, concurrency, JOBS);
-        runs[side].push(rate);
-        progress(`throughput c=${concurrency} rep ${rep + 1}/${REPS} ${side}: ${fmtInt(rate)} jobs/s`);
+        const result = await throughputRun(rc, side, concurrency, JOBS);
+        runs[side].push(result);
+        progress(`throughput c=${concurrency} rep ${rep + 1}/${REPS} ${side}: ${fmtInt(result.jobsPerSec)} jobs/s, ${result.cpuUsPerJob.toFixed(1)} µs CPU/job`);
       }
     }
     results.set(concurrency, runs);
@@ -112,13 +114,18 @@ async function throughput(): Promise<Throughput> {
   console.log(`${pad('conc', 5)}${pad('raw', 9)}${pad('lib@info', 10)}${pad('info/raw', 10)}${pad('lib@warn', 10)}${pad('warn/raw', 10)}   medians: raw / info (ratio) / warn (ratio)`);
   for (const [concurrency, runs] of results) {
     const [raw, info, warn] = SIDES.map((s) => best(runs[s]));
-    const [mRaw, mInfo, mWarn] = SIDES.map((s) => median(runs[s]));
+    const [mRaw, mInfo, mWarn] = SIDES.map((s) => medianRate(runs[s]));
     const medians = `${fmtInt(mRaw!)} / ${fmtInt(mInfo!)} (${fmtPct(mInfo! / mRaw!)}) / ${fmtInt(mWarn!)} (${fmtPct(mWarn! / mRaw!)})`;
     console.log(`${pad(String(concurrency), 5)}${pad(fmtInt(raw!), 9)}${pad(fmtInt(info!), 10)}${pad(fmtPct(info! / raw!), 10)}${pad(fmtInt(warn!), 10)}${pad(fmtPct(warn! / raw!), 10)}   ${medians}`);
   }
+  console.log('   CPU time of the bench process per job while the worker ran (median; less sensitive to other load than jobs/s):');
+  for (const [concurrency, runs] of results) {
+    const [raw, info, warn] = SIDES.map((s) => medianCpu(runs[s]));
+    console.log(`   c=${String(concurrency).padEnd(4)} raw ${raw!.toFixed(1)} µs | lib@info ${info!.toFixed(1)} µs (+${(info! - raw!).toFixed(1)}) | lib@warn ${warn!.toFixed(1)} µs (+${(warn! - raw!).toFixed(1)})`);
+  }
   console.log('   all runs (jobs/s, in run order):');
   for (const [concurrency, runs] of results) {
-    for (const side of SIDES) console.log(`   c=${String(concurrency).padEnd(4)}${side.padEnd(9)} ${runs[side].map(fmtInt).join('  ')}`);
+    for (const side of SIDES) console.log(`   c=${String(concurrency).padEnd(4)}${side.padEnd(9)} ${runs[side].map((r) => fmtInt(r.jobsPerSec)).join('  ')}`);
   }
   console.log();
   return results;

@@ -24,3 +24,5 @@ export * from './jobs/cancel-job.js';
 export * from './metrics/registry.js';
 export * from './jobs/job-metrics.js';
 export * from './metrics/queue-depth.js';
+export * from './cron/cron-pattern.js';
+export * from './cron/cron-changes.js';

@@ -39,3 +39,12 @@ export class JobOptionsError extends Error {
     super(`invalid job option ${field}: ${detail}`);
   }
 }
+
+/** Redis cannot be reached right now; the caller should answer 503 and try again later. */
+export class QueueUnavailableError extends Error {
+  override name = 'QueueUnavailableError';
+  readonly code = 'queue_unavailable';
+  constructor(detail: string) {
+    super(`the job queue (Redis) is unavailable: ${detail}`);
+  }
+}

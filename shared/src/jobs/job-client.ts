@@ -6,6 +6,7 @@ import { cancelJob, type CancelResult } from './cancel-job.js';
 import { makeEnvelope } from './envelope.js';
 import { toBullJobOptions } from './job-options.js';
 import { toJobInfo, type JobInfo } from './job-info.js';
+import { QueueUnavailableError } from './errors.js';
 import { supersedeOlder } from './patterns/supersede.js';
 import { parsePayload, resolveHandler } from './payload.js';
 import type { EnqueueOptions, HandlerMap, PayloadOf } from './types.js';
@@ -18,6 +19,8 @@ export interface CreateJobClientOptions<H extends HandlerMap> {
   queueName?: string;
   /** Use this connection instead of opening one; the client then does not close it. */
   connection?: Redis;
+  /** How long a call may wait for Redis before failing with `QueueUnavailableError` (default 5 s). */
+  timeoutMs?: number;
 }
 
 export interface JobClient<H extends HandlerMap> {
@@ -47,7 +50,7 @@ export interface JobClient<H extends HandlerMap> {
  * const id = await client.enqueueJob('myJob', { userId: 'u1', action: 'x' }, { delay: 5000 });
  */
 export function createJobClient<H extends HandlerMap>(options: CreateJobClientOptions<H>): JobClient<H> {
-  const { handlers } = options;
+  const { handlers, timeoutMs = 5_000 } = options;
   const connection = options.connection ?? createRedis(options.redisUrl ?? 'redis://127.0.0.1:6379', 'producer');
   const queueName = options.queueName ?? 'jobs';
   const prefix = options.prefix ?? 'bull';
@@ -55,28 +58,83 @@ export function createJobClient<H extends HandlerMap>(options: CreateJobClientOp
   queue.on('error', () => {}); // surfaced to the caller as rejected promises instead
   const deps = { queue, redis: connection, keys: redisKeys(prefix, queueName) };
 
+  /**
+   * Fails fast while Redis is unreachable: BullMQ would otherwise wait for the connection
+   * forever, and an HTTP caller needs a 503 now, not a hung request. The timeout catches a
+   * Redis that accepts connections but does not answer.
+   */
+  async function guarded<T>(op: () => Promise<T>): Promise<T> {
+    if (connection.status !== 'ready') {
+      // Give a connection that is still opening (first use) a moment before giving up.
+      if (!['connecting', 'connect', 'wait'].includes(connection.status)) throw new QueueUnavailableError(`connection is ${connection.status}`);
+      await waitReady(connection, timeoutMs);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new QueueUnavailableError(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([op(), timeout]);
+    } catch (err) {
+      throw isConnectionError(err) ? new QueueUnavailableError(err instanceof Error ? err.message : String(err)) : err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   return {
     queue,
     async enqueueJob(name, payload, enqueueOptions = {}) {
       const def = resolveHandler(handlers, name);
       const parsed = parsePayload(name, def.schema, payload);
       const opts = toBullJobOptions(name, def, enqueueOptions);
-      const job = await queue.add(name, makeEnvelope(parsed, enqueueOptions.type, enqueueOptions.cronJobId), opts);
-      const id = job.id!;
-      if (def.pattern === 'superseding' && def.keyOf) {
-        await supersedeOlder(deps, deps.keys.supersedeLatest(name, def.keyOf(parsed)), id);
-      }
-      return id;
+      return guarded(async () => {
+        const job = await queue.add(name, makeEnvelope(parsed, enqueueOptions.type, enqueueOptions.cronJobId), opts);
+        const id = job.id!;
+        if (def.pattern === 'superseding' && def.keyOf) {
+          await supersedeOlder(deps, deps.keys.supersedeLatest(name, def.keyOf(parsed)), id);
+        }
+        return id;
+      });
     },
-    cancelJob: (id) => cancelJob(deps, id),
-    async getJob(id) {
-      const state = await queue.getJobState(id);
-      const job = state === 'unknown' ? undefined : await queue.getJob(id);
-      return job ? toJobInfo(job, state) : undefined;
-    },
+    cancelJob: (id) => guarded(() => cancelJob(deps, id)),
+    getJob: (id) =>
+      guarded(async () => {
+        const state = await queue.getJobState(id);
+        const job = state === 'unknown' ? undefined : await queue.getJob(id);
+        return job ? toJobInfo(job, state) : undefined;
+      }),
     async close() {
       await queue.close();
       if (!options.connection) await closeRedis(connection);
     },
   };
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH']);
+
+/** Errors that mean "Redis is not there", as opposed to a bad command. */
+function isConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'MaxRetriesPerRequestError') return true;
+  if (CONNECTION_CODES.has((err as { code?: string }).code ?? '')) return true;
+  return /enableOfflineQueue|Connection is closed|Stream isn't writeable/i.test(err.message);
+}
+
+function waitReady(redis: Redis, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      redis.off('end', onEnd);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onReady = () => done();
+    const onEnd = () => done(new QueueUnavailableError('connection ended'));
+    const waitMs = Math.min(timeoutMs, 2_000);
+    const timer = setTimeout(() => done(new QueueUnavailableError(`not connected within ${waitMs} ms`)), waitMs);
+    redis.once('ready', onReady);
+    redis.once('end', onEnd);
+  });
 }

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createJobClient, createWorker, redisKeys, type JobWorker } from '../../src/index.js';
+import { createJobClient, createWorker, QueueUnavailableError, redisKeys, type JobWorker } from '../../src/index.js';
 import { startPrivateRedis, type PrivateRedis } from '../../../scripts/lib/private-redis.js';
 import { captureLogger, sleepUntil, testPrefix } from '../../../test/helpers/index.js';
 import { testHandlers } from '../../../test/fixtures/test-handlers.js';
@@ -61,6 +61,19 @@ describe('Redis outage', () => {
     } finally {
       await client.close();
       admin.disconnect();
+    }
+  });
+
+  it('the client fails fast with QueueUnavailableError while Redis is unreachable, instead of hanging', async () => {
+    const client = createJobClient({ handlers: testHandlers, redisUrl: 'redis://127.0.0.1:1', prefix: testPrefix('down') });
+    try {
+      const started = Date.now();
+      await expect(client.enqueueJob('strict', { n: 1, label: 'x' })).rejects.toBeInstanceOf(QueueUnavailableError);
+      await expect(client.getJob('1')).rejects.toBeInstanceOf(QueueUnavailableError);
+      await expect(client.cancelJob('1')).rejects.toBeInstanceOf(QueueUnavailableError);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await client.close();
     }
   });
 });
