@@ -1,14 +1,28 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { closeRedis, createRedis, scopedLogger, type Config, type DatabaseHandle, type Logger, type ReadinessCheck } from '@jobs/shared';
+import type { Kysely } from 'kysely';
+import {
+  closeRedis,
+  createJobClient,
+  createMetricsRegistry,
+  createRedis,
+  jobHandlers,
+  redisKeys,
+  scopedLogger,
+  type Config,
+  type Database,
+  type HandlerMap,
+  type JobClient,
+  type Logger,
+} from '@jobs/shared';
 import { createApp } from './app.js';
+import { resolveAuth } from './auth/auth-policy.js';
 
 export interface ApiServiceOptions {
+  db: Kysely<Database>;
   /** Port to listen on (default `config.port`; 0 = a free port). */
   port?: number;
-  /** Checked by `/readyz` when given. */
-  db?: DatabaseHandle['db'];
   host?: string;
 }
 
@@ -22,29 +36,46 @@ export interface ApiService {
 const DRAIN_MS = 10_000;
 
 /**
- * Serves the API app over HTTP with its own producer Redis connection.
+ * Serves the API app over HTTP with its own producer Redis connection. Throws
+ * `AuthNotConfiguredError` outside local when no auth is configured.
  *
  * @example
  * const api = await startApiService(config, log, { db });
  * process.on('SIGTERM', () => api.close());
  */
-export async function startApiService(config: Config, parentLog: Logger, options: ApiServiceOptions = {}): Promise<ApiService> {
+export async function startApiService(config: Config, parentLog: Logger, options: ApiServiceOptions): Promise<ApiService> {
   const log = scopedLogger(parentLog, 'api');
-  const redis = createRedis(config.redisUrl, 'producer');
-  const checks: Record<string, ReadinessCheck> = { redis: () => redis.ping() };
+  const auth = resolveAuth(config, log);
   const { db } = options;
-  if (db) checks.db = () => db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
-  const app = createApp({ config, log, checks });
+  const redis = createRedis(config.redisUrl, 'producer');
+  const jobs = createJobClient({ handlers: jobHandlers, connection: redis, prefix: config.queuePrefix, queueName: config.queueName });
+  const metrics = createMetricsRegistry('api');
+  const app = createApp({
+    config,
+    log,
+    checks: { redis: () => redis.ping(), db: () => db.selectNoFrom((eb) => eb.lit(1).as('one')).execute() },
+    handlers: jobHandlers,
+    jobs: jobs as JobClient<HandlerMap>,
+    db,
+    redis,
+    keys: redisKeys(config.queuePrefix, config.queueName),
+    metrics,
+    auth,
+  });
 
+  const closeClients = async () => {
+    await jobs.close();
+    await closeRedis(redis);
+  };
   let server: Server;
   try {
     server = await listen(app.fetch, options.port ?? config.port, options.host ?? '0.0.0.0');
   } catch (err) {
-    await closeRedis(redis);
+    await closeClients();
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
-  log.info({ port }, 'api listening');
+  log.info({ port, auth: auth ? 'bearer' : 'open' }, 'api listening');
 
   let closing: Promise<void> | undefined;
   return {
@@ -56,7 +87,7 @@ export async function startApiService(config: Config, parentLog: Logger, options
         const cut = setTimeout(() => server.closeAllConnections(), DRAIN_MS).unref();
         await drained;
         clearTimeout(cut);
-        await closeRedis(redis);
+        await closeClients();
       })()),
   };
 }

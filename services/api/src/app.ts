@@ -1,50 +1,61 @@
-import { Hono } from 'hono';
-import { HTTPException } from 'hono/http-exception';
-import { checkReadiness, readinessBody, type Config, type Logger, type ReadinessCheck } from '@jobs/shared';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { registerQueueDepth } from '@jobs/shared';
+import { authorizeAdminApi } from './auth/require-scope.js';
+import type { App, AppDeps, AppEnv } from './app-env.js';
+import { handleError } from './error-handler.js';
+import { limitBody, requireJsonBody } from './middleware/json-body.js';
+import { requestContext } from './middleware/request-context.js';
 import { problem } from './problem.js';
+import { registerHandlerRoutes } from './routes/handler-routes.js';
+import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerJobRoutes } from './routes/job-routes.js';
+import { registerOpenApiRoutes } from './routes/openapi-routes.js';
+import { validationHook } from './validation-hook.js';
 
-export interface AppDeps {
-  config: Config;
-  log: Logger;
-  /** Dependencies `/readyz` must reach (Redis, database), by name. */
-  checks: Record<string, ReadinessCheck>;
-  /** Per-check bound for `/readyz` (default 2 s). */
-  readinessTimeoutMs?: number;
-}
+export type { AppDeps } from './app-env.js';
 
 /**
- * The API's Hono app: health endpoints plus the one 404 and error handler every route shares.
- * Route groups are added onto it (`app.route(...)`).
+ * The API's Hono app. Every route group registers onto it; middleware, 404/405 and the error
+ * handler are shared, so every error anywhere is problem+json.
  *
  * @example
- * const app = createApp({ config, log, checks: { redis: () => redis.ping() } });
- * const res = await app.request('/healthz');
+ * const app = createApp(deps);
+ * const res = await app.request('/api/admin/job', { method: 'POST', body: JSON.stringify({ handler: 'echo', payload: { message: 'hi' } }), headers: { 'content-type': 'application/json' } });
  */
-export function createApp(deps: AppDeps): Hono {
-  const { log, checks } = deps;
+export function createApp(deps: AppDeps): App {
   // Not strict: `/bullBoard/` and `/healthz/` must reach the same routes as without the slash.
-  const app = new Hono({ strict: false });
+  const app = new OpenAPIHono<AppEnv>({ strict: false, defaultHook: validationHook });
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  registerQueueDepth(deps.metrics, deps.jobs.queue);
+  app.use('*', requestContext(deps.log));
+  app.use('/api/*', limitBody, requireJsonBody);
+  app.use('/api/admin/*', authorizeAdminApi(deps.auth));
 
-  app.get('/readyz', async (c) => {
-    const report = await checkReadiness(checks, deps.readinessTimeoutMs);
-    if (!report.ready) log.warn({ down: report.down, errors: report.errors }, 'not ready');
-    return c.json(readinessBody(report), report.ready ? 200 : 503);
-  });
+  registerHealthRoutes(app, deps);
+  registerJobRoutes(app, deps);
+  registerHandlerRoutes(app, deps);
+  registerOpenApiRoutes(app);
 
-  app.notFound((c) => problem(c, 404, { detail: `no route for ${c.req.method} ${c.req.path}` }));
-
-  app.onError((err, c) => {
-    // Client errors raised on purpose (bad JSON, auth) carry a message meant for the caller.
-    if (err instanceof HTTPException && err.status < 500) {
-      if (err.res) return err.getResponse(); // keeps headers such as WWW-Authenticate
-      return problem(c, err.status, { detail: err.message || undefined });
+  app.notFound((c) => {
+    const allowed = allowedMethods(app, c.req.path);
+    if (allowed.length) {
+      c.header('Allow', allowed.join(', '));
+      return problem(c, 405, { detail: `${c.req.method} is not allowed here; use ${allowed.join(', ')}` });
     }
-    // Anything else is a bug or an outage: the details go to the log, never to the client.
-    log.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error');
-    return problem(c, 500, { detail: 'an unexpected error occurred; it has been logged' });
+    return problem(c, 404, { detail: `no route for ${c.req.method} ${c.req.path}` });
   });
-
+  app.onError((err, c) => handleError(err, c, c.get('log') ?? deps.log));
   return app;
+}
+
+/** Methods that do have a route at `path`, for 405's `Allow` header. */
+function allowedMethods(app: App, path: string): string[] {
+  const methods = new Set<string>();
+  const normalized = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  for (const route of app.routes) {
+    if (route.method === 'ALL' || route.path.includes('*')) continue;
+    const pattern = new RegExp(`^${route.path.replace(/\/+$/, '').replace(/:[^/]+/g, '[^/]+')}$`);
+    if (pattern.test(normalized)) methods.add(route.method);
+  }
+  return [...methods].sort();
 }

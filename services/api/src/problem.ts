@@ -22,3 +22,20 @@ export function problem(c: Context, status: ContentfulStatusCode, fields: Partia
   const body: Problem = { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, ...fields };
   return c.body(JSON.stringify(body), status, { 'content-type': 'application/problem+json' });
 }
+
+/**
+ * Thrown by route handlers to answer with a problem document; the app's `onError` renders it.
+ * Throwing (rather than returning) keeps each route's typed success responses intact.
+ *
+ * @example
+ * throw new ApiProblem(404, { detail: `no job ${id}` });
+ */
+export class ApiProblem extends Error {
+  override name = 'ApiProblem';
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly fields: Partial<Problem> = {},
+  ) {
+    super(fields.detail ?? String(status));
+  }
+}

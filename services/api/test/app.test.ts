@@ -1,70 +1,89 @@
-import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../shared/src/index.js';
-import { captureLogger } from '../../../test/helpers/index.js';
-import { createApp, type AppDeps } from '../src/app.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from './helpers/test-app.js';
 
-const config = loadConfig({ APP_ENV: 'test', DATABASE_URL: 'postgres://unused@127.0.0.1:1/unused' });
+describe('api app: health, errors, OpenAPI', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await createTestApp();
+  });
+  afterEach(() => t.close());
 
-function makeApp(checks: AppDeps['checks'] = {}, readinessTimeoutMs?: number) {
-  const { log, lines } = captureLogger();
-  return { app: createApp({ config, log, checks, ...(readinessTimeoutMs ? { readinessTimeoutMs } : {}) }), lines };
-}
-
-describe('api app', () => {
   it('answers /healthz with 200, with or without a trailing slash', async () => {
-    const { app } = makeApp();
     for (const path of ['/healthz', '/healthz/']) {
-      const res = await app.request(path);
+      const res = await t.call('GET', path);
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ status: 'ok' });
     }
   });
 
-  it('answers /readyz with 200 when every check passes', async () => {
-    const { app } = makeApp({ redis: async () => 'PONG', db: async () => [] });
-    const res = await app.request('/readyz');
+  it('answers /readyz with 200 when Redis and the database answer', async () => {
+    const res = await t.call('GET', '/readyz');
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok', checks: { redis: 'ok', db: 'ok' } });
   });
 
-  it('answers /readyz with 503 naming the checks that fail or hang, without their errors', async () => {
-    const { app, lines } = makeApp(
-      {
-        redis: async () => 'PONG',
-        db: async () => {
-          throw new Error('connect ECONNREFUSED 10.0.0.7:5432');
-        },
-        slow: () => new Promise(() => {}),
-      },
-      100,
-    );
-    const res = await app.request('/readyz');
+  it('answers /readyz with 503 naming a failing or hanging check, without its error', async () => {
+    t.deps.checks.db = async () => {
+      throw new Error('connect ECONNREFUSED 10.0.0.7:5432');
+    };
+    t.deps.checks.slow = () => new Promise(() => {});
+    const res = await t.call('GET', '/readyz');
     expect(res.status).toBe(503);
     const text = await res.text();
     expect(JSON.parse(text)).toEqual({ status: 'unavailable', checks: { redis: 'ok', db: 'down', slow: 'down' }, down: ['db', 'slow'] });
     expect(text).not.toContain('10.0.0.7');
-    expect(lines.find((l) => l.msg === 'not ready')).toMatchObject({ down: ['db', 'slow'] });
+    expect(t.lines.find((l) => l.msg === 'not ready')).toMatchObject({ down: ['db', 'slow'] });
   });
 
-  it('answers unknown routes with a 404 problem document', async () => {
-    const { app } = makeApp();
-    const res = await app.request('/no/such/route', { method: 'POST' });
-    expect(res.status).toBe(404);
-    expect(res.headers.get('content-type')).toBe('application/problem+json');
-    expect(await res.json()).toEqual({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'no route for POST /no/such/route' });
+  it('answers unknown routes with 404 and a known route with the wrong method with 405 + Allow', async () => {
+    const missing = await t.call('POST', '/no/such/route');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toBe('application/problem+json');
+    expect(await missing.json()).toEqual({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'no route for POST /no/such/route' });
+
+    const wrongMethod = await t.call('PUT', '/api/admin/job/123', {});
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('DELETE, GET');
+    expect(wrongMethod.headers.get('content-type')).toBe('application/problem+json');
   });
 
   it('answers an unexpected error with a 500 problem document that leaks nothing, and logs it', async () => {
-    const { app, lines } = makeApp();
-    app.get('/boom', () => {
+    t.app.get('/boom', () => {
       throw new Error('password=hunter2 at /srv/secret.ts');
     });
-    const res = await app.request('/boom');
+    const res = await t.call('GET', '/boom');
     expect(res.status).toBe(500);
-    expect(res.headers.get('content-type')).toBe('application/problem+json');
     const text = await res.text();
     expect(JSON.parse(text)).toMatchObject({ type: 'about:blank', title: 'Internal Server Error', status: 500 });
     expect(text).not.toContain('hunter2');
-    expect(lines.find((l) => l.msg === 'unhandled error')).toMatchObject({ path: '/boom', err: { message: 'password=hunter2 at /srv/secret.ts' } });
+    expect(t.lines.find((l) => l.msg === 'unhandled error')).toMatchObject({ path: '/boom' });
+  });
+
+  it('echoes a sane X-Request-Id, replaces a hostile one, and logs each request with it', async () => {
+    const res = await t.call('GET', '/api/admin/handler', undefined, { headers: { 'x-request-id': 'abc-123' } });
+    expect(res.headers.get('x-request-id')).toBe('abc-123');
+    const hostile = await t.call('GET', '/api/admin/handler', undefined, { headers: { 'x-request-id': '<script> ' + 'x'.repeat(300) } });
+    expect(hostile.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(t.lines.find((l) => l.msg === 'request' && l.requestId === 'abc-123')).toMatchObject({ method: 'GET', path: '/api/admin/handler', status: 200, actor: 'anonymous' });
+  });
+
+  it('serves Prometheus metrics', async () => {
+    await t.call('POST', '/api/admin/job', { handler: 'echo', payload: { message: 'x' } });
+    const res = await t.call('GET', '/metrics');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/queue_jobs\{queue="jobs",state="waiting",service="api"\} 1/);
+  });
+
+  it('serves an OpenAPI 3.1 document covering the routes, and a docs page', async () => {
+    const res = await t.call('GET', '/api/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths['/api/admin/job']!)).toEqual(['post']);
+    expect(Object.keys(doc.paths['/api/admin/job/{id}']!).sort()).toEqual(['delete', 'get']);
+    expect(doc.paths['/api/admin/handler']).toBeDefined();
+    const docs = await t.call('GET', '/api/docs');
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain('/api/openapi.json');
   });
 });

@@ -77,7 +77,9 @@ export function parseCronPattern(pattern: string, options: ParseCronPatternOptio
     if (err instanceof CronPatternError) throw err;
     const reason = err instanceof Error ? err.message : String(err);
     const field = culprit(fields, names);
-    return fail(field ? `${field}: ${reason}` : reason);
+    if (field) return fail(`${field}: ${reason}`);
+    // Fields valid on their own but not together, e.g. day 30 of February.
+    return fail(/day of month/i.test(reason) ? `day of month and month never coincide (${reason})` : reason);
   }
 }
 

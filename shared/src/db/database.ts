@@ -63,6 +63,8 @@ async function openPostgres(
   const pool = new pg.Pool({
     connectionString: url,
     max,
+    // Fail fast while Postgres is down, so the API can answer 503 instead of hanging.
+    connectionTimeoutMillis: 3_000,
     // A startup option rather than a `set` per query, so it holds for every pooled connection.
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });

@@ -26,6 +26,8 @@ export function redisKeys(prefix: string, queueName: string) {
     abortChannel: `${base}:${redisNamespace.channel}:abort`,
     /** Published by the API after a cron row changes; the scheduler listens. */
     cronChangedChannel: `${base}:${redisNamespace.channel}:cron-changed`,
+    /** `Idempotency-Key` of an enqueue request (hashed with the actor) → the job it created. */
+    idempotency: (hash: string) => `${base}:${redisNamespace.job}:idempotency:${hash}`,
     /** The scheduler leader lock. */
     schedulerLeader: `${base}:${redisNamespace.scheduler}:leader`,
   };

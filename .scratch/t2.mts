@@ -1,0 +1,10 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+const connection = new Redis({ maxRetriesPerRequest: null });
+const q = new Queue('jobs', { connection, prefix: 'exp-' + Date.now() });
+await q.upsertJobScheduler('a1', { pattern: '*/5 * * * *', tz: 'UTC' }, { name: 'echo', data: { type: 'cron', payload: { message: 'x', n: { b: 1, a: 2 } }, cronJobId: 'u1' }, opts: { attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 86400, count: 10000 }, removeOnFail: { age: 604800, count: 50000 } } });
+console.log(JSON.stringify(await q.getJobSchedulers(), null, 1));
+console.log(await connection.keys(q.opts.prefix + '*'));
+console.log(await connection.hgetall(q.opts.prefix + ':jobs:repeat:a1'));
+await q.obliterate({ force: true });
+await q.close(); connection.disconnect();

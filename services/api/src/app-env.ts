@@ -1,0 +1,37 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import type { Config, Database, HandlerMap, JobClient, Logger, ReadinessCheck, RedisKeys, Registry } from '@jobs/shared';
+import type { TokenVerifier } from './auth/token-verifier.js';
+
+/** Everything the API's routes need, handed in so tests can build the app in-process. */
+export interface AppDeps {
+  config: Config;
+  log: Logger;
+  /** Dependencies `/readyz` must reach (Redis, database), by name. */
+  checks: Record<string, ReadinessCheck>;
+  /** Per-check bound for `/readyz` (default 2 s). */
+  readinessTimeoutMs?: number;
+  /** The registry the API validates against; it never runs a handler. */
+  handlers: HandlerMap;
+  jobs: JobClient<HandlerMap>;
+  db: Kysely<Database>;
+  /** Producer connection: idempotency keys and change notifications. */
+  redis: Redis;
+  keys: RedisKeys;
+  metrics: Registry;
+  /** Bearer-token verification; undefined = the admin API is open (local only). */
+  auth: TokenVerifier | undefined;
+}
+
+/** Per-request values set by middleware. */
+export interface AppVariables {
+  requestId: string;
+  /** The token's `sub`, or `anonymous` when auth is off. */
+  actor: string;
+  scopes: ReadonlySet<string>;
+  log: Logger;
+}
+
+export type AppEnv = { Variables: AppVariables };
+export type App = OpenAPIHono<AppEnv>;

@@ -1,0 +1,44 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { JobOptionsError, JobPayloadError, QueueUnavailableError, UnknownHandlerError, type Logger } from '@jobs/shared';
+import { ApiProblem, problem } from './problem.js';
+import { badRequest } from './validation-hook.js';
+
+const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300']);
+
+/** Postgres is unreachable or refusing connections (as opposed to a bad query). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: string }).code ?? '';
+  if (DB_DOWN_CODES.has(code) || code.startsWith('08')) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(err.message);
+}
+
+/**
+ * The single `onError` of the app: domain errors become the problem documents their meaning
+ * calls for; anything unexpected is logged and answered with a detail-free 500.
+ */
+export function handleError(err: Error, c: Context, log: Logger): Response {
+  if (err instanceof ApiProblem) return problem(c, err.status, err.fields);
+  if (err instanceof HTTPException && err.status < 500) {
+    if (err.res) return err.getResponse(); // keeps headers such as WWW-Authenticate
+    return problem(c, err.status, { detail: err.message || undefined });
+  }
+  if (err instanceof UnknownHandlerError) {
+    return problem(c, 400, { detail: err.message, field: 'body.handler', knownHandlers: err.known });
+  }
+  if (err instanceof JobPayloadError) {
+    return badRequest(c, err.issues.map((i) => ({ field: `body.${i.path}`, message: i.message })));
+  }
+  if (err instanceof JobOptionsError) {
+    return badRequest(c, [{ field: `body.${err.field}`, message: err.message }]);
+  }
+  if (err instanceof QueueUnavailableError || isDatabaseUnavailable(err)) {
+    const what = err instanceof QueueUnavailableError ? 'the job queue (Redis)' : 'the database';
+    log.warn({ err: { message: err.message }, path: c.req.path }, 'dependency unavailable');
+    c.header('Retry-After', '5');
+    return problem(c, 503, { detail: `${what} is unavailable; try again shortly` });
+  }
+  log.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error');
+  return problem(c, 500, { detail: 'an unexpected error occurred; it has been logged' });
+}

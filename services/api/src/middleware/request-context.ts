@@ -1,0 +1,30 @@
+import { randomUUID } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import type { Logger } from '@jobs/shared';
+import type { AppEnv } from '../app-env.js';
+
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Request ids (`X-Request-Id` taken from the caller when sane, else generated; always echoed),
+ * a per-request child logger, and one access-log line per request with the actor.
+ */
+export function requestContext(log: Logger): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && SAFE_ID.test(incoming) ? incoming : randomUUID();
+    c.set('requestId', requestId);
+    c.set('actor', 'anonymous');
+    c.set('log', log.child({ requestId }));
+    c.header('X-Request-Id', requestId);
+    const started = performance.now();
+    await next();
+    const status = c.res.status;
+    const line = { method: c.req.method, path: c.req.path, status, durationMs: Math.round(performance.now() - started), actor: c.get('actor'), requestId };
+    // Probes hit these every few seconds; they would drown the useful lines.
+    if (c.req.path === '/healthz' || c.req.path === '/readyz' || c.req.path === '/metrics') return;
+    if (status >= 500) log.error(line, 'request');
+    else if (status >= 400) log.warn(line, 'request');
+    else log.info(line, 'request');
+  };
+}

@@ -1,0 +1,49 @@
+import { z } from '@hono/zod-openapi';
+import { enqueueOptionsSchema, jobTypes, type JobType } from '@jobs/shared';
+
+export const EnqueueJobBody = z
+  .object({
+    handler: z.string().min(1).max(200).openapi({ example: 'echo' }),
+    payload: z.unknown().openapi({ description: "checked against the handler's payload schema (GET /api/admin/handler)", example: { message: 'hi' } }),
+    options: enqueueOptionsSchema.optional(),
+  })
+  .strict()
+  .openapi('EnqueueJobRequest');
+
+const jobType = z.enum(jobTypes as [JobType, ...JobType[]]);
+
+export const EnqueuedJob = z
+  .object({ id: z.string(), handler: z.string(), type: jobType, idempotentReplay: z.boolean().optional() })
+  .openapi('EnqueuedJob');
+
+export const JobInfoSchema = z
+  .object({
+    id: z.string(),
+    handler: z.string(),
+    type: z.union([jobType, z.literal('unknown')]),
+    cronJobId: z.string().optional(),
+    state: z.string().openapi({ description: 'waiting, delayed, prioritized, active, completed, failed, superseded, cancelled, …' }),
+    payload: z.unknown(),
+    progress: z.unknown(),
+    attemptsMade: z.number().int(),
+    maxAttempts: z.number().int(),
+    result: z.unknown().optional(),
+    failedReason: z.string().optional(),
+    createdAt: z.string(),
+    processedAt: z.string().optional(),
+    finishedAt: z.string().optional(),
+    delayUntil: z.string().optional(),
+  })
+  .openapi('Job');
+
+export const CancelResultSchema = z
+  .object({ id: z.string(), status: z.enum(['removed', 'aborting']) })
+  .openapi('CancelResult');
+
+export const HandlerInfoSchema = z
+  .object({
+    name: z.string(),
+    pattern: z.enum(['basic', 'singleton', 'superseding']),
+    payloadSchema: z.record(z.string(), z.unknown()).openapi({ description: 'JSON Schema of the payload' }),
+  })
+  .openapi('Handler');

@@ -1,0 +1,95 @@
+import { SignJWT } from 'jose';
+import type { Redis } from 'ioredis';
+import {
+  closeRedis,
+  createJobClient,
+  createMetricsRegistry,
+  createRedis,
+  jobHandlers,
+  loadConfig,
+  redisKeys,
+  type HandlerMap,
+  type JobClient,
+} from '../../../../shared/src/index.js';
+import { captureLogger, cleanupPrefix, testPrefix, TEST_REDIS_URL, type CapturedLog } from '../../../../test/helpers/index.js';
+import { createTestDatabase, type TestDatabase } from '../../../../test/helpers/db.js';
+import { createApp, type AppDeps } from '../../src/app.js';
+import type { App } from '../../src/app-env.js';
+import { createTokenVerifier } from '../../src/auth/token-verifier.js';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+
+export interface TestApp {
+  app: App;
+  deps: AppDeps;
+  prefix: string;
+  database: TestDatabase;
+  redis: Redis;
+  lines: CapturedLog[];
+  /** JSON request helper: `call('POST', '/api/admin/job', body, { token })`. */
+  call(method: string, path: string, body?: unknown, init?: { token?: string; headers?: Record<string, string> }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real app in-process (`app.request`), on the real Redis (own prefix) and Postgres (own
+ * schema). `auth: true` turns on HS256 bearer auth with {@link TEST_JWT_SECRET}.
+ */
+export async function createTestApp(options: { auth?: boolean; handlers?: HandlerMap; redisUrl?: string } = {}): Promise<TestApp> {
+  const prefix = testPrefix('api');
+  const config = loadConfig({
+    APP_ENV: 'test',
+    QUEUE_PREFIX: prefix,
+    ...(options.auth ? { AUTH_JWT_SECRET: TEST_JWT_SECRET, AUTH_ISSUER: 'test-issuer', AUTH_AUDIENCE: 'jobs-api' } : {}),
+  });
+  const database = await createTestDatabase();
+  const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
+  const redis = createRedis(redisUrl, 'producer');
+  // Producer connections fail fast instead of queueing: let this one connect before the tests run.
+  if (!options.redisUrl) await new Promise((resolve) => redis.once('ready', resolve));
+  const handlers = options.handlers ?? jobHandlers;
+  const jobs = createJobClient({ handlers, connection: redis, prefix, timeoutMs: 1_000 }) as JobClient<HandlerMap>;
+  const { log, lines } = captureLogger('debug');
+  const deps: AppDeps = {
+    config,
+    log,
+    checks: { redis: () => redis.ping(), db: () => database.db.selectNoFrom((eb) => eb.lit(1).as('one')).execute() },
+    readinessTimeoutMs: 1_000,
+    handlers,
+    jobs,
+    db: database.db,
+    redis,
+    keys: redisKeys(prefix, 'jobs'),
+    metrics: createMetricsRegistry('api', { defaultMetrics: false }),
+    auth: createTokenVerifier(config),
+  };
+  const app = createApp(deps);
+  return {
+    app,
+    deps,
+    prefix,
+    database,
+    redis,
+    lines,
+    async call(method, path, body, init = {}) {
+      const headers: Record<string, string> = { ...(init.headers ?? {}) };
+      if (body !== undefined) headers['content-type'] ??= 'application/json';
+      if (init.token) headers.authorization = `Bearer ${init.token}`;
+      return app.request(path, { method, headers, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
+    },
+    async close() {
+      await jobs.close();
+      await closeRedis(redis);
+      await database.close();
+      if (!options.redisUrl) await cleanupPrefix(prefix);
+    },
+  };
+}
+
+/** An HS256 token for the test app; override claims to make it wrong on purpose. */
+export function mintToken(claims: { scope?: string; scp?: string[]; sub?: string; iss?: string; aud?: string; exp?: number } = {}, secret = TEST_JWT_SECRET): Promise<string> {
+  const { sub = 'tester', iss = 'test-issuer', aud = 'jobs-api', exp, ...rest } = claims;
+  const jwt = new SignJWT(rest).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer(iss).setAudience(aud).setIssuedAt();
+  jwt.setExpirationTime(exp ?? '5m');
+  return jwt.sign(new TextEncoder().encode(secret));
+}
