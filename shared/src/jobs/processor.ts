@@ -31,6 +31,9 @@ export interface ProcessorDeps {
 /** The BullMQ processor `(job, token, signal)`; the third parameter must stay declared (STACK.md). */
 export type Processor = (job: Job, token: string | undefined, signal: AbortSignal | undefined) => Promise<unknown>;
 
+/** A completed run this slow (or a retry) is logged at info; quicker ones at debug. */
+const NOTABLE_MS = 1_000;
+
 const fail = (log: Logger, message: string): never => {
   log.error(message);
   throw new UnrecoverableError(message);
@@ -49,18 +52,21 @@ export function createProcessor(deps: ProcessorDeps): Processor {
   return async function processJob(job, token, signal) {
     const handlerName = job.name;
     const jobId = job.id ?? '';
-    const log = scopedLogger(baseLog, 'worker', `${handlerName}:${jobId}`);
+    // Built on first use: most runs log nothing at the configured level, and a pino child per
+    // job is a measurable share of a no-op job's cost (bench/worker-overhead).
+    let scoped: Logger | undefined;
+    const logger = () => (scoped ??= scopedLogger(baseLog, 'worker', `${handlerName}:${jobId}`));
 
     const def = Object.hasOwn(handlers, handlerName) ? handlers[handlerName] : undefined;
-    if (!def) return fail(log, new UnknownHandlerError(handlerName, Object.keys(handlers)).message);
+    if (!def) return fail(logger(), new UnknownHandlerError(handlerName, Object.keys(handlers)).message);
     const read = readEnvelope(job.data);
-    if (!read.ok) return fail(log, read.error);
+    if (!read.ok) return fail(logger(), read.error);
     const { envelope } = read;
     let payload: unknown;
     try {
       payload = parsePayload(handlerName, def.schema, envelope.payload);
     } catch (err) {
-      return fail(log, err instanceof Error ? err.message : String(err));
+      return fail(logger(), err instanceof Error ? err.message : String(err));
     }
 
     const attempt = job.attemptsMade + 1;
@@ -72,7 +78,9 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       attempt,
       maxAttempts,
       cronJobId: envelope.cronJobId,
-      log,
+      get log() {
+        return logger();
+      },
       signal: signal ?? new AbortController().signal,
       updateProgress: (progress) => job.updateProgress(progress),
       redis,
@@ -83,14 +91,18 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     const ms = () => Math.round(performance.now() - started);
     const count = (outcome: JobOutcome) => metrics.record(handlerName, outcome, (performance.now() - started) / 1000);
     aborts.jobStarted(jobId);
-    log.debug({ type: envelope.type, attempt }, 'job started');
+    if (baseLog.isLevelEnabled('debug')) logger().debug({ type: envelope.type, attempt }, 'job started');
     try {
       const result = await runJob(runDeps, def, job, token, ctx, payload);
       if (isSupersededResult(result)) {
         count('superseded');
       } else {
         count('completed');
-        log.info({ type: envelope.type, attempt, durationMs: ms() }, 'job completed');
+        // Every completion is counted in metrics; the log keeps the ones worth reading (slow or
+        // retried) at info, so a busy worker does not spend a tenth of its time logging no-ops.
+        const durationMs = ms();
+        const notable = durationMs >= NOTABLE_MS || attempt > 1;
+        if (notable || baseLog.isLevelEnabled('debug')) logger()[notable ? 'info' : 'debug']({ type: envelope.type, attempt, durationMs }, 'job completed');
       }
       return result;
     } catch (err) {
@@ -101,7 +113,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       } else {
         const willRetry = !(err instanceof UnrecoverableError) && attempt < maxAttempts;
         count(willRetry ? 'retrying' : 'failed');
-        log.error({ err, type: envelope.type, attempt, maxAttempts, willRetry, durationMs: ms() }, 'job failed');
+        logger().error({ err, type: envelope.type, attempt, maxAttempts, willRetry, durationMs: ms() }, 'job failed');
       }
       throw err;
     } finally {
