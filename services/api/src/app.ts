@@ -6,6 +6,7 @@ import { handleError } from './error-handler.js';
 import { limitBody, requireJsonBody } from './middleware/json-body.js';
 import { requestContext } from './middleware/request-context.js';
 import { problem } from './problem.js';
+import { registerCronJobRoutes } from './routes/cron-job-routes.js';
 import { registerHandlerRoutes } from './routes/handler-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
@@ -34,6 +35,7 @@ export function createApp(deps: AppDeps): App {
   registerHealthRoutes(app, deps);
   registerJobRoutes(app, deps);
   registerHandlerRoutes(app, deps);
+  registerCronJobRoutes(app, deps);
   registerOpenApiRoutes(app);
 
   app.notFound((c) => {

@@ -22,7 +22,7 @@ const postgresUrl = z
  */
 export const envSchema = z.object({
   APP_ENV: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'must be a lower-case name such as local, test, staging, production').default('local'),
-  PORT: int(1, 65535).default(8000),
+  PORT: int(0, 65535).default(8000),
   WORKER_PORT: int(0, 65535).default(8001),
   SCHEDULER_PORT: int(0, 65535).default(8002),
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
