@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { registerQueueDepth } from '@jobs/shared';
 import { authorizeAdminApi } from './auth/require-scope.js';
+import { mountBullBoard } from './bull-board/mount-bull-board.js';
 import type { App, AppDeps, AppEnv } from './app-env.js';
 import { handleError } from './error-handler.js';
 import { limitBody, requireJsonBody } from './middleware/json-body.js';
@@ -37,6 +38,7 @@ export function createApp(deps: AppDeps): App {
   registerHandlerRoutes(app, deps);
   registerCronJobRoutes(app, deps);
   registerOpenApiRoutes(app);
+  mountBullBoard(app, { config: deps.config, log: deps.log, queues: [deps.jobs.queue] });
 
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);

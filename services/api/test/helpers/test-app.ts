@@ -35,12 +35,13 @@ export interface TestApp {
  * The real app in-process (`app.request`), on the real Redis (own prefix) and Postgres (own
  * schema). `auth: true` turns on HS256 bearer auth with {@link TEST_JWT_SECRET}.
  */
-export async function createTestApp(options: { auth?: boolean; handlers?: HandlerMap; redisUrl?: string } = {}): Promise<TestApp> {
+export async function createTestApp(options: { auth?: boolean; handlers?: HandlerMap; redisUrl?: string; env?: Record<string, string> } = {}): Promise<TestApp> {
   const prefix = testPrefix('api');
   const config = loadConfig({
     APP_ENV: 'test',
     QUEUE_PREFIX: prefix,
     ...(options.auth ? { AUTH_JWT_SECRET: TEST_JWT_SECRET, AUTH_ISSUER: 'test-issuer', AUTH_AUDIENCE: 'jobs-api' } : {}),
+    ...options.env,
   });
   const database = await createTestDatabase();
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;

@@ -1,0 +1,51 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { HonoAdapter } from '@bull-board/hono';
+import { serveStatic } from '@hono/node-server/serve-static';
+import type { Queue } from 'bullmq';
+import { basicAuth } from 'hono/basic-auth';
+import type { Config, Logger } from '@jobs/shared';
+import type { App } from '../app-env.js';
+
+export const BULL_BOARD_PATH = '/bullBoard';
+
+/** Which of the seed's three access rules applies (SPEC §9). */
+export type BullBoardAccess = { mode: 'open' } | { mode: 'basic'; username: string; password: string } | { mode: 'disabled' };
+
+/**
+ * Seed rules: credentials set (any environment) → HTTP basic auth; local without credentials →
+ * open; non-local without credentials → not mounted at all.
+ */
+export function bullBoardAccess(config: Pick<Config, 'isLocal' | 'bullBoard'>): BullBoardAccess {
+  if (config.bullBoard) return { mode: 'basic', ...config.bullBoard };
+  return config.isLocal ? { mode: 'open' } : { mode: 'disabled' };
+}
+
+/**
+ * Mounts BullBoard at `/bullBoard` for `queues`, behind the access rule. The admin API's bearer
+ * tokens play no part here, and BullBoard credentials open nothing under `/api/admin`.
+ */
+export function mountBullBoard(app: App, options: { config: Config; log: Logger; queues: Queue[] }): BullBoardAccess {
+  const access = bullBoardAccess(options.config);
+  if (access.mode === 'disabled') {
+    options.log.warn('BullBoard is disabled: set BULL_BOARD_USERNAME and BULL_BOARD_PASSWORD to enable it (APP_ENV is not local)');
+    return access;
+  }
+  if (access.mode === 'open') options.log.warn('BullBoard is open without auth at /bullBoard (APP_ENV=local, no BULL_BOARD_USERNAME/PASSWORD)');
+
+  const serverAdapter = new HonoAdapter(serveStatic);
+  createBullBoard({
+    queues: options.queues.map((q) => new BullMQAdapter(q)),
+    serverAdapter,
+    options: { uiConfig: { boardTitle: 'Jobs' } },
+  });
+  serverAdapter.setBasePath(BULL_BOARD_PATH);
+  if (access.mode === 'basic') {
+    // Hono compares both fields in constant time (hashes, then timingSafeEqual).
+    const guard = basicAuth({ username: access.username, password: access.password, realm: 'BullBoard' });
+    app.use(BULL_BOARD_PATH, guard);
+    app.use(`${BULL_BOARD_PATH}/*`, guard);
+  }
+  app.route(BULL_BOARD_PATH, serverAdapter.registerPlugin());
+  return access;
+}
