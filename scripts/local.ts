@@ -48,7 +48,7 @@ async function start(): Promise<void> {
   // One process, one port: the api's /healthz covers it, so worker and scheduler start no health server.
   const worker = await startWorkerService(config, rootLog, { healthPort: false });
   closers.push(() => worker.close());
-  const scheduler = await startSchedulerService(config, rootLog, { healthPort: false });
+  const scheduler = await startSchedulerService(config, rootLog, { healthPort: false, db: database.db });
   closers.push(() => scheduler.close());
   const api = await startApiService(config, rootLog, { db: database.db });
   closers.push(() => api.close());

@@ -88,6 +88,9 @@ describe('cron job routes', () => {
     ['backoffMs too big', { backoffMs: 86_400_001 }, 'body.backoffMs'],
     ['a jobId with ":"', { jobId: 'a:b' }, 'body.jobId'],
     ['an empty name', { name: '' }, 'body.name'],
+    ['a NUL in the name (Postgres text refuses it)', { name: 'a\u0000b' }, 'body.name'],
+    ['an unpaired surrogate in the name', { name: 'a\ud800' }, 'body.name'],
+    ['a NUL in a payload string (jsonb refuses it)', { payload: { message: 'x', nested: [{ s: 'a\u0000' }] } }, 'body.payload.nested.0.s'],
   ])('POST 400 for %s, naming the field; nothing is stored', async (_label, body, field) => {
     const res = await t.call('POST', '/api/admin/cronJob', { ...base, ...body });
     expect(res.status).toBe(400);
@@ -96,6 +99,15 @@ describe('cron job routes', () => {
     expect(problem.field).toBe(field);
     if (field === 'body.pattern') expect(problem.detail).toMatch(/invalid cron pattern/);
     if (field === 'body.handler') expect(problem.knownHandlers).toEqual(['echo', 'count']);
+    expect(await countRows(t)).toBe(0);
+  });
+
+  it('POST 400 for a payload nested absurdly deep (sent raw: it is too deep to stringify here)', async () => {
+    const depth = 100_000;
+    const raw = `{"name":"deep","pattern":"* * * * *","handler":"echo","payload":{"message":"x","deep":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+    const res = await t.call('POST', '/api/admin/cronJob', raw);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as Problem).field).toMatch(/^body\.payload\.deep(\.0){31}$/);
     expect(await countRows(t)).toBe(0);
   });
 
@@ -169,6 +181,7 @@ describe('cron job routes', () => {
     ['limit=101', 'query.limit'],
     ['limit=ten', 'query.limit'],
     ['enabled=yes', 'query.enabled'],
+    ['handler=%00', 'query.handler'],
   ])('list 400 for %s', async (query, field) => {
     const res = await t.call('GET', `/api/admin/cronJob?${query}`);
     expect(res.status).toBe(400);

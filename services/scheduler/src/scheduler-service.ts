@@ -1,34 +1,89 @@
-import { closeRedis, createRedis, scopedLogger, startHealthServer, type Config, type HealthServer, type Logger } from '@jobs/shared';
+import {
+  closeRedis,
+  createMetricsRegistry,
+  createRedis,
+  startCronScheduler,
+  startHealthServer,
+  type Config,
+  scopedLogger,
+  type DatabaseHandle,
+  type HealthServer,
+  type LeaderLockTimings,
+  type Logger,
+} from '@jobs/shared';
+
+export interface SchedulerServiceOptions {
+  /** Where the `cron_job` rows are; the caller opens and closes it. */
+  db: DatabaseHandle['db'];
+  /** Health and metrics port (default `config.schedulerPort`); `false` starts no server (all-in-one local run). */
+  healthPort?: number | false;
+  /** Leader lock timings (defaults: TTL 10 s, renew 3 s, standby retry 2 s). */
+  leader?: LeaderLockTimings;
+}
 
 export interface SchedulerService {
+  /** The health server's port, when one was started. */
+  readonly healthPort: number | undefined;
+  readonly isLeader: boolean;
+  /** Stops syncing, releases the leader lock (a standby takes over at once), closes connections. */
   close(): Promise<void>;
 }
 
 /**
- * The scheduler service. For now only a placeholder that stays up with its health endpoints, so
- * deployments and probes can be wired before cron sync exists.
- * `healthPort`: default `config.schedulerPort`; `false` starts no health server (all-in-one local run).
+ * The scheduler service: syncs the `cron_job` rows into BullMQ job schedulers while it is the
+ * leader (SPEC §5), with `/healthz`, `/readyz` (Redis and database) and `/metrics`
+ * (`scheduler_is_leader`, `scheduler_last_pass_timestamp_seconds`, `scheduler_rows{outcome}`, …)
+ * on `SCHEDULER_PORT`.
  *
  * @example
- * const scheduler = await startSchedulerService(config, log);
+ * const scheduler = await startSchedulerService(config, log, { db });
  * process.on('SIGTERM', () => scheduler.close());
  */
-export async function startSchedulerService(config: Config, parentLog: Logger, options: { healthPort?: number | false } = {}): Promise<SchedulerService> {
-  const log = scopedLogger(parentLog, 'scheduler');
-  const redis = createRedis(config.redisUrl, 'producer');
+export async function startSchedulerService(config: Config, log: Logger, options: SchedulerServiceOptions): Promise<SchedulerService> {
+  const { db } = options;
+  const metrics = createMetricsRegistry('scheduler');
+  const probe = createRedis(config.redisUrl, 'producer');
+  const scheduler = startCronScheduler({
+    db,
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    queueName: config.queueName,
+    reconcileMs: config.scheduler.reconcileMs,
+    leader: options.leader,
+    logger: log,
+    metrics,
+  });
   const healthPort = options.healthPort ?? config.schedulerPort;
   let health: HealthServer | undefined;
   try {
-    health = healthPort === false ? undefined : await startHealthServer(healthPort, { redis: () => redis.ping() });
+    health =
+      healthPort === false
+        ? undefined
+        : await startHealthServer(
+            healthPort,
+            { redis: () => probe.ping(), db: () => db.selectNoFrom((eb) => eb.lit(1).as('one')).execute() },
+            { metrics },
+          );
   } catch (err) {
-    await closeRedis(redis);
+    await scheduler.close();
+    await closeRedis(probe);
     throw err;
   }
-  log.info({ healthPort: health?.port }, 'scheduler started; cron sync is not implemented yet, so no cron jobs will fire');
+  scopedLogger(log, 'scheduler').info(
+    { queue: config.queueName, prefix: config.queuePrefix, reconcileMs: config.scheduler.reconcileMs, healthPort: health?.port },
+    'scheduler started: waiting for leadership',
+  );
+  let closing: Promise<void> | undefined;
   return {
-    async close() {
-      await health?.close();
-      await closeRedis(redis);
+    healthPort: health?.port,
+    get isLeader() {
+      return scheduler.isLeader;
     },
+    close: () =>
+      (closing ??= (async () => {
+        await scheduler.close();
+        await health?.close();
+        await closeRedis(probe);
+      })()),
   };
 }

@@ -28,6 +28,8 @@ export const enqueueOptionsSchema = z
 const retention = {
   removeOnComplete: { age: 24 * 3600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3600, count: 50_000 },
+  // Handler log lines mirrored into the job (shown by BullBoard): the newest 100 are kept.
+  keepLogs: 100,
 } satisfies JobsOptions;
 
 function checkOptions(options: EnqueueOptions): void {

@@ -6,6 +6,7 @@ import type { RedisKeys } from '../redis/namespace.js';
 import { CANCELLED_REASON, isSupersededResult, type AbortMessage } from './abort/abort-reason.js';
 import { readEnvelope } from './envelope.js';
 import { UnknownHandlerError } from './errors.js';
+import { mirrorToJobLog } from './job-log-mirror.js';
 import type { JobMetrics, JobOutcome } from './job-metrics.js';
 import { DEFAULT_ATTEMPTS } from './job-options.js';
 import { parsePayload } from './payload.js';
@@ -55,7 +56,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     // Built on first use: most runs log nothing at the configured level, and a pino child per
     // job is a measurable share of a no-op job's cost (bench/worker-overhead).
     let scoped: Logger | undefined;
-    const logger = () => (scoped ??= scopedLogger(baseLog, 'worker', `${handlerName}:${jobId}`));
+    const logger = () => (scoped ??= mirrorToJobLog(scopedLogger(baseLog, 'worker', `${handlerName}:${jobId}`), job));
 
     const def = Object.hasOwn(handlers, handlerName) ? handlers[handlerName] : undefined;
     if (!def) return fail(logger(), new UnknownHandlerError(handlerName, Object.keys(handlers)).message);

@@ -30,6 +30,8 @@ export function redisKeys(prefix: string, queueName: string) {
     idempotency: (hash: string) => `${base}:${redisNamespace.job}:idempotency:${hash}`,
     /** The scheduler leader lock. */
     schedulerLeader: `${base}:${redisNamespace.scheduler}:leader`,
+    /** Published when the scheduler leader releases its lock, so a standby takes over at once. */
+    schedulerLeaderReleased: `${base}:${redisNamespace.channel}:scheduler-leader-released`,
   };
 }
 

@@ -66,8 +66,8 @@ export function planReconcile(rows: readonly CronRow[], existing: readonly JobSc
 export interface ApplyOptions {
   /** Writes in flight at once (default 64): enough to pipeline, bounded for memory and Redis. */
   concurrency?: number;
-  /** Aborted when leadership is lost: no write starts after that. */
-  signal?: AbortSignal;
+  /** Asked before every write; false (leadership lost) stops the pass: no write starts after that. */
+  canWrite?: () => boolean;
 }
 
 export interface ApplyOutcome {
@@ -77,7 +77,7 @@ export interface ApplyOutcome {
   removed: string[];
   /** Writes that failed, as row failures. */
   failures: RowFailure[];
-  /** True when the signal stopped the pass before every write was made. */
+  /** True when `canWrite` stopped the pass before every write was made. */
   interrupted: boolean;
 }
 
@@ -86,10 +86,10 @@ export interface ApplyOutcome {
  * and the others go on.
  *
  * @example
- * const outcome = await applyPlan(queue, plan, { signal: leadership.signal });
+ * const outcome = await applyPlan(queue, plan, { canWrite: () => lock.isLeader });
  */
 export async function applyPlan(queue: Queue, plan: ReconcilePlan, options: ApplyOptions = {}): Promise<ApplyOutcome> {
-  const { signal } = options;
+  const canWrite = options.canWrite ?? (() => true);
   const outcome: ApplyOutcome = { upserted: [], removed: [], failures: [], interrupted: false };
   const writes: Array<() => Promise<void>> = [
     ...plan.upserts.map((spec) => async () => {
@@ -116,7 +116,7 @@ export async function applyPlan(queue: Queue, plan: ReconcilePlan, options: Appl
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < writes.length) {
-      if (signal?.aborted) {
+      if (!canWrite()) {
         outcome.interrupted = true;
         return;
       }
