@@ -58,9 +58,10 @@ export function killLoadGenerators(): void {
 
 /**
  * Forks the child with this process's loader flags (tsx), minus any profiling flags, and
- * resolves with its result. The server under test must run in this process.
+ * resolves with its result. The server under test must run in this process. `onMeasuring` is
+ * called when the measured part starts (after the warm-up).
  */
-export function runLoad(spec: LoadSpec): Promise<LoadResult> {
+export function runLoad(spec: LoadSpec, onMeasuring?: () => void): Promise<LoadResult> {
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--cpu-prof') && !a.startsWith('--prof'));
   const child = fork(CHILD, [JSON.stringify(spec)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   running.add(child);
@@ -70,6 +71,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
     let elu: EventLoopUtilization | undefined;
     let settled = false;
     const startMeasuring = () => {
+      onMeasuring?.();
       cpu = process.cpuUsage();
       elu = performance.eventLoopUtilization();
     };

@@ -11,6 +11,9 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
 /**
  * A lock token that also says who holds it (`host/pid/uuid`), so `GET key` in redis-cli shows
  * which process is the holder.
+ *
+ * @example
+ * newLockToken(); // 'web-1/4242/6f1c…'
  */
 export function newLockToken(): string {
   return `${hostname()}/${process.pid}/${randomUUID()}`;
@@ -27,12 +30,22 @@ export async function tryAcquireLock(redis: Redis, key: string, token: string, t
   return (await redis.set(key, token, 'PX', ttlMs, 'NX')) === 'OK';
 }
 
-/** Extends the lock to `ttlMs` from now if `token` still holds it. False: it is gone or someone else's. */
+/**
+ * Extends the lock to `ttlMs` from now if `token` still holds it. False: it is gone or someone else's.
+ *
+ * @example
+ * if (!(await extendLock(redis, key, token, 10_000))) stopActing();
+ */
 export async function extendLock(redis: Redis, key: string, token: string, ttlMs: number): Promise<boolean> {
   return (await redis.eval(EXTEND, 1, key, token, ttlMs)) === 1;
 }
 
-/** Deletes the lock if `token` still holds it. False: it had expired or was someone else's. */
+/**
+ * Deletes the lock if `token` still holds it. False: it had expired or was someone else's.
+ *
+ * @example
+ * await releaseLock(redis, key, token);
+ */
 export async function releaseLock(redis: Redis, key: string, token: string): Promise<boolean> {
   return (await redis.eval(RELEASE, 1, key, token)) === 1;
 }

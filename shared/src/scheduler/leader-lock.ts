@@ -131,7 +131,7 @@ export function createLeaderLock(options: LeaderLockOptions): LeaderLock {
         renewFailures = 0;
         lease(sentAt);
         scheduleRenewal();
-        log?.info({ token }, 'elected leader');
+        log?.info({ holder: token }, 'elected leader');
         options.onElected();
         return;
       }

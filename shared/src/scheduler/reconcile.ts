@@ -127,7 +127,12 @@ export async function applyPlan(queue: Queue, plan: ReconcilePlan, options: Appl
   return outcome;
 }
 
-/** The pass result from a plan and what applying it did. */
+/**
+ * The pass result from a plan and what applying it did.
+ *
+ * @example
+ * passResult(plan, await applyPlan(queue, plan)); // { upserted: 2, removed: 1, unchanged: 9997, failed: 0 }
+ */
 export function passResult(plan: ReconcilePlan, outcome: ApplyOutcome): PassResult {
   return {
     upserted: outcome.upserted.length,

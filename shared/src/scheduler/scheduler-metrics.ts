@@ -21,6 +21,10 @@ export const noSchedulerMetrics: SchedulerMetrics = { setLeader: () => undefined
  * - `scheduler_rows{outcome}`: upserted / removed / unchanged / failed in the last full pass;
  * - `scheduler_last_pass_timestamp_seconds`: when the last full pass that reached Redis ended;
  * - `scheduler_row_failures_total{reason}`: rows skipped or not written, by reason.
+ *
+ * @example
+ * const metrics = createSchedulerMetrics(createMetricsRegistry('scheduler'));
+ * metrics.setLeader(true);
  */
 export function createSchedulerMetrics(registry: Registry): SchedulerMetrics {
   const registers = [registry];

@@ -5,7 +5,7 @@ import { makeEnvelope } from '../jobs/envelope.js';
 import { JobOptionsError, JobPayloadError, UnknownHandlerError } from '../jobs/errors.js';
 import { toBullJobOptions } from '../jobs/job-options.js';
 import { parsePayload, resolveHandler } from '../jobs/payload.js';
-import type { HandlerMap, JobEnvelope } from '../jobs/types.js';
+import type { AnyJobDefinition, HandlerMap, JobEnvelope } from '../jobs/types.js';
 
 /** The columns of a `cron_job` row the scheduler reads. */
 export type CronRow = Pick<CronJob, 'id' | 'job_id' | 'pattern' | 'handler' | 'payload' | 'max_attempts' | 'backoff_ms'>;
@@ -52,12 +52,45 @@ export function specFromRow(row: CronRow, handlers: HandlerMap): SchedulerSpec {
   try {
     const def = resolveHandler(handlers, row.handler);
     parsePayload(row.handler, def.schema, row.payload);
-    const { pattern } = parseCronPattern(row.pattern);
-    const opts = toBullJobOptions(row.handler, def, { attempts: row.max_attempts, backoffMs: row.backoff_ms });
+    const pattern = checkedPattern(row.pattern);
+    const opts = jobOptions(row.handler, def, row.max_attempts, row.backoff_ms);
     return { id: row.job_id, cronJobId: row.id, pattern, tz: 'UTC', name: row.handler, data: makeEnvelope(row.payload, 'cron', row.id), opts };
   } catch (err) {
     throw toRowError(err);
   }
+}
+
+// A full pass checks every row; thousands of rows share a few patterns and option sets, and
+// parsing a cron pattern costs ~50 µs. Both caches are bounded and hold pure results.
+const CACHE_MAX = 20_000;
+const patterns = new Map<string, string | CronPatternError>();
+const optionSets = new Map<string, JobsOptions>();
+
+function checkedPattern(raw: string): string {
+  let checked = patterns.get(raw);
+  if (checked === undefined) {
+    try {
+      checked = parseCronPattern(raw).pattern;
+    } catch (err) {
+      if (!(err instanceof CronPatternError)) throw err;
+      checked = err;
+    }
+    if (patterns.size >= CACHE_MAX) patterns.clear();
+    patterns.set(raw, checked);
+  }
+  if (checked instanceof CronPatternError) throw checked;
+  return checked;
+}
+
+function jobOptions(handler: string, def: AnyJobDefinition, attempts: number, backoffMs: number): JobsOptions {
+  const key = `${attempts}|${backoffMs}|${handler}`;
+  let opts = optionSets.get(key);
+  if (opts === undefined) {
+    opts = toBullJobOptions(handler, def, { attempts, backoffMs });
+    if (optionSets.size >= CACHE_MAX) optionSets.clear();
+    optionSets.set(key, opts);
+  }
+  return opts;
 }
 
 function toRowError(err: unknown): RowSyncError {
@@ -74,6 +107,10 @@ function toRowError(err: unknown): RowSyncError {
  * Whether the scheduler in Redis already is what `spec` asks for, compared on everything
  * `upsertJobScheduler` writes (pattern, tz, name, data, opts; no `every`, dates or limit).
  * Objects are compared with sorted keys: BullMQ stores opts through msgpack, which reorders them.
+ *
+ * @example
+ * const current = await queue.getJobScheduler(spec.id);
+ * if (!current || !schedulerMatches(current, spec)) await upsert(spec);
  */
 export function schedulerMatches(existing: JobSchedulerJson, spec: SchedulerSpec): boolean {
   return (
@@ -89,7 +126,12 @@ export function schedulerMatches(existing: JobSchedulerJson, spec: SchedulerSpec
   );
 }
 
-/** JSON with object keys sorted at every level, so equal values give equal strings. */
+/**
+ * JSON with object keys sorted at every level, so equal values give equal strings.
+ *
+ * @example
+ * canonical({ b: 1, a: { d: 2, c: 3 } }); // '{"a":{"c":3,"d":2},"b":1}'
+ */
 export function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)

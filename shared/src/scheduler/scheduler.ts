@@ -127,7 +127,12 @@ export function startCronScheduler(options: CronSchedulerOptions): CronScheduler
     },
   });
   const leading = () => !stopping && term !== undefined && !term.signal.aborted && lock.isLeader;
-  const deps: PassDeps = { db: options.db, queue, handlers: options.handlers ?? jobHandlers, index: new SchedulerIndex(), concurrency: o.concurrency, canWrite: leading };
+  const index = new SchedulerIndex();
+  /** What a pass needs; it may write only while the term it started in lasts. */
+  const depsForTerm = (): PassDeps => {
+    const own = term;
+    return { db: options.db, queue, handlers: options.handlers ?? jobHandlers, index, concurrency: o.concurrency, canWrite: () => term === own && leading() };
+  };
 
   function stepDown(reason: string): void {
     if (!term) return;
@@ -160,7 +165,7 @@ export function startCronScheduler(options: CronSchedulerOptions): CronScheduler
         fullRequested = false;
         changes.clear(); // the full pass reads every row after this point
         served = waiting.splice(0);
-        const report = await pass('full', () => runFullPass(deps));
+        const report = await pass('full', () => runFullPass(depsForTerm()));
         for (const w of served.splice(0)) (report ? w.resolve(report) : w.reject(new Error('full pass interrupted: leadership lost')));
       } else {
         const batch = new Map<string, Set<string>>();
@@ -169,7 +174,7 @@ export function startCronScheduler(options: CronSchedulerOptions): CronScheduler
           batch.set(id, jobIds);
           changes.delete(id);
         }
-        await pass('change', () => runChangePass(deps, batch));
+        await pass('change', () => runChangePass(depsForTerm(), batch));
       }
     }
   }
@@ -234,8 +239,9 @@ export function startCronScheduler(options: CronSchedulerOptions): CronScheduler
     // Messages sent while the subscriber was away are lost: catch up with a full pass.
     if (subscribedOnce && leading()) requestFull();
   });
-  // Compete for leadership only once subscribed, so no change after the first pass is missed.
-  const ready = subscriber.subscribe(keys.cronChangedChannel, keys.schedulerLeaderReleased).then(() => {
+  // Compete for leadership only once subscribed (no change after the first pass is missed) and
+  // once BullMQ's connection is up (the first pass would fail and wait for its retry otherwise).
+  const ready = Promise.all([subscriber.subscribe(keys.cronChangedChannel, keys.schedulerLeaderReleased), queue.waitUntilReady()]).then(() => {
     subscribedOnce = true;
     if (!stopping) lock.start();
   });

@@ -1,0 +1,287 @@
+/**
+ * Cost of enqueueing over HTTP: `POST /api/admin/job` through the real API (startApiService:
+ * middleware, zod-openapi validation, the job client, BullMQ add) against a bare Hono route on
+ * the same @hono/node-server stack, and against in-process `queue.add` on the same Redis.
+ *
+ *   npm run bench:enqueue-http
+ *   BENCH_SECONDS=3 BENCH_WARMUP_SECONDS=1 npm run bench:enqueue-http   # quick check
+ *
+ * Env: REDIS_URL, DATABASE_URL (test Postgres; a private schema is created and dropped),
+ * BENCH_SECONDS (10) per run, BENCH_WARMUP_SECONDS (2) unreported warm-up before each run,
+ * BENCH_CONNECTIONS (10,100), BENCH_IN_FLIGHT (100) for queue.add, BENCH_LOG_LEVEL (info) of the
+ * API's logger, which writes to /dev/null.
+ * autocannon runs in a forked child process (bench/lib/autocannon-child.ts); the servers and the
+ * queue.add loop run in this process. Exits 0 whatever the targets say; every key under its
+ * prefix is deleted and the schema dropped at the end.
+ */
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { startApiService, type ApiService } from '../services/api/src/api-service.js';
+import { closeRedis, createLogger, createRedis, jobHandlers, loadConfig, makeEnvelope, toBullJobOptions } from '../shared/src/index.js';
+import { createTestDatabase, type TestDatabase } from '../test/helpers/db.js';
+import { startBareServer, BARE_PATH, type BareServer } from './lib/bare-server.js';
+import { killLoadGenerators, runLoad, type LoadResult, type LoadSpec } from './lib/http-load.js';
+import { closedLoopAdds, type AddLoadResult } from './lib/queue-add-load.js';
+import { deleteKeysUnder } from './lib/redis-cleanup.js';
+import { fmtInt, fmtMs, fmtPct, percentile } from './lib/stats.js';
+
+function envInt(name: string, fallback: number, min = 1): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${raw}`);
+  return value;
+}
+
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const SECONDS = envInt('BENCH_SECONDS', 10);
+const WARMUP_SECONDS = envInt('BENCH_WARMUP_SECONDS', 2, 0);
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS || '10,100').split(',').map((c) => {
+  const n = Number(c.trim());
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`BENCH_CONNECTIONS: bad value "${c}"`);
+  return n;
+});
+const IN_FLIGHT = envInt('BENCH_IN_FLIGHT', 100);
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL || 'info';
+const HOST = '127.0.0.1';
+const HANDLER = 'echo';
+const PAYLOAD = { message: 'hi' };
+const BODY = JSON.stringify({ handler: HANDLER, payload: PAYLOAD });
+const TARGET_THROUGHPUT_RATIO = 0.5; // enqueue / bare at the highest connection count
+const TARGET_P99_MS = 10; // enqueue p99 at the lowest connection count
+
+const prefix = `benchhttp-${process.pid}-${Date.now().toString(36)}`;
+const QUEUE_NAME = 'jobs';
+const admin = new Redis(REDIS_URL);
+const logSink = pino.destination('/dev/null'); // sync, like pino's default stdout destination
+
+const progress = (line: string) => process.stderr.write(`  .. ${line}\n`);
+const pad = (text: string, width: number) => text.padStart(width);
+const version = (pkg: string) => {
+  try {
+    return (createRequire(import.meta.url)(`${pkg}/package.json`) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+};
+
+function gitState(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = git('status', '--porcelain', '--', 'shared/src', 'services/api/src').split('\n').filter(Boolean).length;
+    return `git ${git('rev-parse', '--short', 'HEAD')}${dirty ? ` + ${dirty} uncommitted change(s) in shared/src, services/api/src` : ', shared/src and services/api/src clean'}`;
+  } catch {
+    return 'git state unknown';
+  }
+}
+
+/** Redis server CPU seconds (user + sys) so far: all clients of that Redis, not only ours. */
+async function redisCpuSeconds(): Promise<number> {
+  const info = await admin.info('cpu');
+  const read = (field: string) => Number(new RegExp(`${field}:([0-9.]+)`).exec(info)?.[1] ?? Number.NaN);
+  return read('used_cpu_user') + read('used_cpu_sys');
+}
+
+async function header(): Promise<void> {
+  const info = await admin.info('server');
+  const redisVersion = /redis_version:(\S+)/.exec(info)?.[1] ?? '?';
+  console.log('# Enqueue over HTTP: POST /api/admin/job vs a bare Hono route vs in-process queue.add');
+  console.log(`date ${new Date().toISOString()} | node ${process.version} | ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}) | load avg ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`redis ${redisVersion} at ${REDIS_URL.replace(/\/\/[^@]*@/, '//***@')} (same machine) | bullmq ${version('bullmq')} | hono ${version('hono')} | @hono/node-server ${version('@hono/node-server')} | @hono/zod-openapi ${version('@hono/zod-openapi')} | autocannon ${version('autocannon')}`);
+  console.log(`code: ${gitState()}`);
+  console.log('load generator: autocannon programmatic API in a SEPARATE forked child process (bench/lib/autocannon-child.ts), one thread;');
+  console.log('  the API, the bare server and the queue.add loop run in this process; Redis is local. All of them share the CPUs above.');
+  console.log(`request: POST ${BODY} (content-type application/json), keep-alive, no pipelining`);
+  console.log(`runs: ${SECONDS} s measured each, after ${WARMUP_SECONDS} s unreported warm-up at the same concurrency; connections ${CONNECTIONS.join(', ')}`);
+  console.log(`API: startApiService, APP_ENV=local (auth open), QUEUE_PREFIX=${prefix}; logger at ${LOG_LEVEL} → /dev/null (info = one access-log line per request)`);
+  console.log('latency: autocannon measures whole ms (HDR histogram, 2xx only); queue.add latency is sub-ms (performance.now).\n');
+}
+
+const requestSpec = (url: string, connections: number): LoadSpec => ({
+  url,
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: BODY,
+  connections,
+  seconds: SECONDS,
+  warmupSeconds: WARMUP_SECONDS,
+});
+
+interface HttpRun extends LoadResult {
+  target: 'bare' | 'enqueue';
+  connections: number;
+  redisCpuUs: number;
+}
+
+async function httpRun(target: HttpRun['target'], url: string, connections: number): Promise<HttpRun> {
+  let redisBefore: Promise<number> = Promise.resolve(Number.NaN);
+  const result = await runLoad(requestSpec(url, connections), () => {
+    redisBefore = redisCpuSeconds(); // INFO cpu right when the measured part starts
+  });
+  const redisCpuUs = ((await redisCpuSeconds()) - (await redisBefore)) * 1e6;
+  const run = { ...result, target, connections, redisCpuUs };
+  const rps = run.requests / run.seconds;
+  progress(`${target} c=${connections}: ${fmtInt(rps)} req/s, p50 ${run.latency.p50} ms, p99 ${run.latency.p99} ms, non-2xx ${run.non2xx}, errors ${run.errors}, timeouts ${run.timeouts}`);
+  return run;
+}
+
+const rps = (r: LoadResult) => r.requests / r.seconds;
+
+function printHttp(runs: HttpRun[]): void {
+  console.log(`## HTTP on loopback (autocannon, ${SECONDS} s per run)`);
+  console.log(
+    `${'target'.padEnd(8)}${pad('conn', 5)}${pad('req/s', 9)}${pad('mean', 8)}${pad('p50', 6)}${pad('p90', 6)}${pad('p99', 6)}${pad('p99.9', 7)}${pad('max', 6)}` +
+      `${pad('2xx', 9)}${pad('non2xx', 8)}${pad('errors', 8)}${pad('t/o', 5)}${pad('server µs/req', 15)}${pad('server ELU', 12)}${pad('redis µs/req', 14)}${pad('loadgen µs/req', 16)}`,
+  );
+  for (const r of runs) {
+    const n = Math.max(1, r.requests);
+    console.log(
+      `${r.target.padEnd(8)}${pad(String(r.connections), 5)}${pad(fmtInt(rps(r)), 9)}${pad(r.latency.mean.toFixed(2), 8)}${pad(String(r.latency.p50), 6)}${pad(String(r.latency.p90), 6)}` +
+        `${pad(String(r.latency.p99), 6)}${pad(String(r.latency.p99_9), 7)}${pad(String(r.latency.max), 6)}${pad(fmtInt(r.status2xx), 9)}${pad(fmtInt(r.non2xx), 8)}${pad(fmtInt(r.errors), 8)}` +
+        `${pad(fmtInt(r.timeouts), 5)}${pad((r.serverCpuUs / n).toFixed(1), 15)}${pad(fmtPct(r.serverElu), 12)}${pad((r.redisCpuUs / n).toFixed(1), 14)}${pad((r.loadGenCpuUs / n).toFixed(1), 16)}`,
+    );
+  }
+  console.log('   latency columns in ms. server µs/req = CPU of this process (API or bare server) per request; ELU = its event-loop');
+  console.log('   utilisation (100% = saturated); redis µs/req = Redis server CPU per request (whole server); loadgen = autocannon child.');
+  const codes = runs.map((r) => `${r.target}@${r.connections}: ${Object.entries(r.statusCodes).map(([c, n]) => `${c}×${fmtInt(n)}`).join(' ')}` + (r.resets || r.mismatches ? ` resets ${r.resets} mismatches ${r.mismatches}` : ''));
+  console.log(`   status codes (measured part): ${codes.join(' | ')}`);
+  const warm = runs.map((r) => `${r.target}@${r.connections}: ${fmtInt(r.warmup?.status2xx ?? 0)} 2xx, ${fmtInt((r.warmup?.non2xx ?? 0) + (r.warmup?.errors ?? 0) + (r.warmup?.timeouts ?? 0))} other`);
+  console.log(`   warm-ups: ${warm.join(' | ')}\n`);
+}
+
+function printAdds(r: AddLoadResult): void {
+  console.log(`## In-process queue.add (same Redis, same prefix/queue, name '${HANDLER}', data {type:'adhoc', payload}, the API's job options)`);
+  console.log(`   ${IN_FLIGHT} adds in flight, ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up, one producer connection (producer role)`);
+  console.log(`${pad('jobs/s', 9)}${pad('mean', 10)}${pad('p50', 10)}${pad('p99', 10)}${pad('max', 10)}${pad('adds', 10)}${pad('errors', 8)}${pad('CPU µs/add', 12)}`);
+  const lat = r.latenciesMs;
+  const mean = lat.reduce((a, b) => a + b, 0) / Math.max(1, lat.length);
+  console.log(
+    `${pad(fmtInt(r.jobsPerSec), 9)}${pad(fmtMs(mean), 10)}${pad(fmtMs(percentile(lat, 50)), 10)}${pad(fmtMs(percentile(lat, 99)), 10)}${pad(fmtMs(Math.max(...lat)), 10)}` +
+      `${pad(fmtInt(r.adds), 10)}${pad(fmtInt(r.errors), 8)}${pad(r.cpuUsPerAdd.toFixed(1), 12)}`,
+  );
+  if (r.firstError) console.log(`   first error: ${r.firstError}`);
+  console.log();
+}
+
+function printVerdicts(runs: HttpRun[], adds: AddLoadResult, queued: { expected: number; found: number }): void {
+  const find = (target: HttpRun['target'], c: number) => runs.find((r) => r.target === target && r.connections === c);
+  const hi = Math.max(...CONNECTIONS);
+  const lo = Math.min(...CONNECTIONS);
+  console.log('## Ratios');
+  for (const c of CONNECTIONS) {
+    const e = find('enqueue', c);
+    const b = find('bare', c);
+    if (e && b) console.log(`   enqueue / bare throughput at ${c} connections: ${fmtPct(rps(e) / rps(b))} (${fmtInt(rps(e))} / ${fmtInt(rps(b))} req/s)`);
+  }
+  const eHi = find('enqueue', hi);
+  const bHi = find('bare', hi);
+  const eLo = find('enqueue', lo);
+  if (eHi) console.log(`   enqueue at ${hi} connections / in-process queue.add (${IN_FLIGHT} in flight): ${fmtPct(rps(eHi) / adds.jobsPerSec)} (${fmtInt(rps(eHi))} / ${fmtInt(adds.jobsPerSec)} jobs/s)`);
+  console.log(`   jobs in the queue after the HTTP runs: ${fmtInt(queued.found)} (2xx answers incl. warm-ups: ${fmtInt(queued.expected)})${queued.found === queued.expected ? '' : '  MISMATCH'}`);
+  const failures = runs.filter((r) => r.non2xx + r.errors + r.timeouts > 0 || (r.warmup && r.warmup.non2xx + r.warmup.errors + r.warmup.timeouts > 0));
+  console.log(`   non-2xx / errors / timeouts: ${failures.length === 0 && adds.errors === 0 ? 'none in any run (warm-ups included)' : `${failures.map((r) => `${r.target}@${r.connections}`).join(', ')}${adds.errors ? `, queue.add ${adds.errors} errors` : ''}`}`);
+  console.log();
+  const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
+  console.log('## Targets');
+  if (eHi && bHi) {
+    const ratio = rps(eHi) / rps(bHi);
+    console.log(`  ${verdict(ratio >= TARGET_THROUGHPUT_RATIO)}  enqueue throughput at ${hi} connections: ${fmtPct(ratio)} of the bare route (target ≥ ${fmtPct(TARGET_THROUGHPUT_RATIO)})`);
+  }
+  if (eLo) {
+    console.log(`  ${verdict(eLo.latency.p99 < TARGET_P99_MS && eLo.status2xx > 0)}  enqueue p99 at ${lo} connections: ${eLo.latency.p99} ms (target < ${TARGET_P99_MS} ms; whole-ms resolution)`);
+  }
+  const clean = failures.length === 0 && adds.errors === 0 && queued.found === queued.expected;
+  console.log(`  ${verdict(clean)}  no 5xx, non-2xx, errors or timeouts; every 2xx enqueue is in the queue`);
+}
+
+let db: TestDatabase | undefined;
+let api: ApiService | undefined;
+let bare: BareServer | undefined;
+let addQueue: Queue | undefined;
+let addConnection: Redis | undefined;
+let cleaning: Promise<void> | undefined;
+let interrupted = false;
+
+/** Stops servers, closes clients, deletes every key under the prefix, drops the schema. First call does it. */
+const cleanup = () => (cleaning ??= cleanupOnce());
+
+async function cleanupOnce(): Promise<void> {
+  const step = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+    } catch (err) {
+      console.error(`cleanup: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  killLoadGenerators();
+  await step('bare server', async () => bare?.close());
+  await step('api', async () => api?.close());
+  await step('queue', async () => addQueue?.close());
+  await step('redis', async () => addConnection && closeRedis(addConnection));
+  let deleted = 0;
+  await step('keys', async () => (deleted = await deleteKeysUnder(admin, prefix)));
+  const left = await admin.scan('0', 'MATCH', `${prefix}:*`, 'COUNT', 1000).then(([, keys]) => keys.length, () => -1);
+  await step('schema', async () => db?.close());
+  await step('admin', async () => admin.quit());
+  logSink.end();
+  console.log(`\ncleanup: servers stopped, deleted ${fmtInt(deleted)} keys under ${prefix}:* (left in first scan page: ${left}), dropped schema ${db?.schema ?? '(none)'}`);
+}
+
+process.once('SIGINT', () => {
+  interrupted = true;
+  console.error('\ninterrupted: cleaning up…');
+  void cleanup().finally(() => process.exit(130));
+});
+
+try {
+  await header();
+  db = await createTestDatabase();
+  const config = loadConfig({ APP_ENV: 'local', QUEUE_PREFIX: prefix, QUEUE_NAME, LOG_LEVEL: 'warn', REDIS_URL, DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' });
+  const log = createLogger({ level: LOG_LEVEL, destination: logSink });
+  api = await startApiService(config, log, { db: db.db, port: 0, host: HOST });
+  bare = await startBareServer(HOST);
+  const enqueueUrl = `http://${HOST}:${api.port}/api/admin/job`;
+  const bareUrl = `http://${HOST}:${bare.port}${BARE_PATH}`;
+
+  // Sanity: one request each must answer as expected before loading them.
+  const probe = await fetch(enqueueUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
+  const probeBody = await probe.text();
+  if (probe.status !== 201) throw new Error(`probe enqueue answered ${probe.status}: ${probeBody}`);
+  const bareProbe = await fetch(bareUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
+  if (bareProbe.status !== 200 || (await bareProbe.text()) !== '{}') throw new Error(`probe bare answered ${bareProbe.status}`);
+
+  const runs: HttpRun[] = [];
+  for (const connections of CONNECTIONS) {
+    runs.push(await httpRun('bare', bareUrl, connections));
+    runs.push(await httpRun('enqueue', enqueueUrl, connections));
+  }
+  const enqueueRuns = runs.filter((r) => r.target === 'enqueue');
+  const expected = 1 + enqueueRuns.reduce((sum, r) => sum + r.status2xx + (r.warmup?.status2xx ?? 0), 0);
+  const found = await admin.llen(`${prefix}:${QUEUE_NAME}:wait`);
+
+  addConnection = createRedis(REDIS_URL, 'producer');
+  addQueue = new Queue(QUEUE_NAME, { connection: addConnection, prefix });
+  addQueue.on('error', () => {});
+  await addQueue.waitUntilReady();
+  const job = { name: HANDLER, data: makeEnvelope(PAYLOAD), opts: toBullJobOptions(HANDLER, jobHandlers.echo, {}) };
+  if (WARMUP_SECONDS > 0) await closedLoopAdds(addQueue, job, IN_FLIGHT, WARMUP_SECONDS);
+  const adds = await closedLoopAdds(addQueue, job, IN_FLIGHT, SECONDS);
+  progress(`queue.add ${IN_FLIGHT} in flight: ${fmtInt(adds.jobsPerSec)} jobs/s, p50 ${fmtMs(percentile(adds.latenciesMs, 50))}, p99 ${fmtMs(percentile(adds.latenciesMs, 99))}`);
+
+  printHttp(runs);
+  printAdds(adds);
+  printVerdicts(runs, adds, { expected, found });
+} catch (err) {
+  if (!interrupted) console.error('bench failed:', err);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+  setTimeout(() => {
+    console.error('open handles kept the process alive after cleanup; exiting');
+    process.exit(process.exitCode ?? 0);
+  }, 5_000).unref();
+}
