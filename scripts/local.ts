@@ -46,7 +46,7 @@ async function start(): Promise<void> {
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
 
   // One process, one port: the api's /healthz covers it, so worker and scheduler start no health server.
-  const worker = await startWorkerService(config, rootLog, { healthPort: false });
+  const worker = await startWorkerService(config, rootLog, { healthPort: false, db: database.db });
   closers.push(() => worker.close());
   const scheduler = await startSchedulerService(config, rootLog, { healthPort: false, db: database.db });
   closers.push(() => scheduler.close());

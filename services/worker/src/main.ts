@@ -1,4 +1,4 @@
-import { createLogger, loadConfigOrExit, onShutdownSignal } from '@jobs/shared';
+import { createDatabase, createLogger, loadConfigOrExit, onShutdownSignal } from '@jobs/shared';
 import { startWorkerService } from './worker-service.js';
 
 const config = loadConfigOrExit();
@@ -8,6 +8,14 @@ if (config.isTest) {
   // Seed rule: under APP_ENV=test the entry point starts nothing; tests start workers themselves.
   log.info('APP_ENV=test: worker not started');
 } else {
-  const service = await startWorkerService(config, log);
-  onShutdownSignal(log, () => service.close());
+  const database = await createDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    onError: (err) => log.warn({ err }, 'idle database connection failed'),
+  });
+  const service = await startWorkerService(config, log, { db: database.db });
+  onShutdownSignal(log, async () => {
+    await service.close();
+    await database.close();
+  });
 }

@@ -1,6 +1,7 @@
-import { Queue } from 'bullmq';
+import type { Kysely } from 'kysely';
 import {
   closeRedis,
+  createJobClient,
   createMetricsRegistry,
   createRedis,
   createWorker,
@@ -8,20 +9,34 @@ import {
   registerQueueDepth,
   startHealthServer,
   type Config,
+  type Database,
   type Logger,
 } from '@jobs/shared';
+import { createWebhookRuntime } from './webhook-runtime.js';
 
 export interface WorkerService {
   close(): Promise<void>;
 }
 
+export interface WorkerServiceOptions {
+  /** The database handlers reach through `ctx.services.db`. */
+  db: Kysely<Database>;
+  /** Port of `/healthz`, `/readyz`, `/metrics` (default `WORKER_PORT`); `false`: no server (all-in-one local run). */
+  healthPort?: number | false;
+}
+
 /**
- * The worker service: the built-in handlers on a BullMQ worker, sized by the config, with
- * `/healthz`, `/readyz` and `/metrics` on `WORKER_PORT` (`healthPort: false`: no server, as in
- * the all-in-one local run where the API answers for the process).
+ * The worker service: the built-in handlers on a BullMQ worker sized by the config, with the
+ * database and the webhook runtime as `ctx.services`, and health and metrics endpoints.
  */
-export async function startWorkerService(config: Config, log: Logger, options: { healthPort?: number | false } = {}): Promise<WorkerService> {
+export async function startWorkerService(config: Config, log: Logger, options: WorkerServiceOptions): Promise<WorkerService> {
+  const { db } = options;
   const metrics = createMetricsRegistry('worker');
+  // One producer connection: readiness, queue depth, and relaying the breaker's events.
+  const producer = createRedis(config.redisUrl, 'producer');
+  const jobs = createJobClient({ handlers: jobHandlers, connection: producer, prefix: config.queuePrefix, queueName: config.queueName });
+  registerQueueDepth(metrics, jobs.queue);
+  const webhooks = await createWebhookRuntime(config, { db, jobs, metrics });
   const worker = createWorker({
     handlers: jobHandlers,
     redisUrl: config.redisUrl,
@@ -32,13 +47,13 @@ export async function startWorkerService(config: Config, log: Logger, options: {
     shutdownTimeoutMs: config.worker.shutdownTimeoutMs,
     logger: log,
     metrics,
+    services: { db, webhooks },
   });
-  const probe = createRedis(config.redisUrl, 'producer');
-  const queue = new Queue(config.queueName, { connection: probe, prefix: config.queuePrefix });
-  queue.on('error', () => undefined); // readiness reports outages
-  registerQueueDepth(metrics, queue);
   const healthPort = options.healthPort ?? config.workerPort;
-  const health = healthPort === false ? undefined : await startHealthServer(healthPort, { redis: () => probe.ping() }, { metrics });
+  const health =
+    healthPort === false
+      ? undefined
+      : await startHealthServer(healthPort, { redis: () => producer.ping(), db: () => db.selectNoFrom((eb) => eb.lit(1).as('one')).execute() }, { metrics });
   log.info(
     { queue: config.queueName, prefix: config.queuePrefix, concurrency: config.worker.concurrency, handlers: Object.keys(jobHandlers), healthPort: health?.port },
     'worker started',
@@ -47,8 +62,9 @@ export async function startWorkerService(config: Config, log: Logger, options: {
     async close() {
       await health?.close();
       await worker.close();
-      await queue.close();
-      await closeRedis(probe);
+      await webhooks.close();
+      await jobs.close();
+      await closeRedis(producer);
     },
   };
 }

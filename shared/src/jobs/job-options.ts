@@ -33,7 +33,10 @@ const retention = {
 } satisfies JobsOptions;
 
 function checkOptions(options: EnqueueOptions): void {
-  const { type: _type, cronJobId: _cronJobId, ...userOptions } = options;
+  const { type: _type, cronJobId: _cronJobId, jobId, ...userOptions } = options;
+  if (jobId !== undefined && (!/^[\w.-]{1,200}$/.test(jobId) || /^\d+$/.test(jobId))) {
+    throw new JobOptionsError('options.jobId', 'must be 1–200 letters, digits, _ . - and not an integer');
+  }
   const parsed = enqueueOptionsSchema.safeParse(userOptions);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -53,8 +56,9 @@ export function toBullJobOptions(handler: string, def: AnyJobDefinition, options
   const opts: JobsOptions = {
     ...retention,
     attempts,
-    backoff: { type: 'exponential', delay: backoffMs },
+    backoff: { type: 'exponential', delay: backoffMs, ...(def.defaults.backoffJitter ? { jitter: def.defaults.backoffJitter } : {}) },
   };
+  if (options.jobId !== undefined) opts.jobId = options.jobId;
   if (options.delay) opts.delay = options.delay;
   if (options.priority !== undefined) opts.priority = options.priority;
   if (options.dedupeKey !== undefined) opts.deduplication = { id: `${handler}:${options.dedupeKey}` };

@@ -8,6 +8,8 @@ export interface MakeJobOptions<P> {
   attempts?: number;
   /** Base of the exponential backoff when the enqueuer does not say (default 1000 ms). */
   backoffMs?: number;
+  /** 0–1: share of each backoff delay that is randomised, so retries of many jobs spread out. */
+  backoffJitter?: number;
 }
 
 export interface SingletonJobOptions<P> extends MakeJobOptions<P> {
@@ -23,7 +25,7 @@ const definition = <P>(pattern: JobDefinition<P>['pattern'], run: JobRunner<P>, 
   pattern,
   run,
   schema: options.schema,
-  defaults: { attempts: options.attempts, backoffMs: options.backoffMs },
+  defaults: { attempts: options.attempts, backoffMs: options.backoffMs, backoffJitter: options.backoffJitter },
   keyOf,
 });
 

@@ -78,6 +78,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       type: envelope.type,
       attempt,
       maxAttempts,
+      enqueuedAt: new Date(job.timestamp),
       cronJobId: envelope.cronJobId,
       get log() {
         return logger();

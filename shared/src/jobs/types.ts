@@ -1,6 +1,9 @@
 import type { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
+import type { Database } from '../db/schema.js';
+import type { WebhookRuntime } from '../webhooks/webhook-runtime.js';
 
 /** How a job came to be (SPEC §6). */
 export type JobType = 'adhoc' | 'cron' | 'cronTrigger';
@@ -29,6 +32,12 @@ export interface EnqueueOptions {
   /** Set by the scheduler and the cron trigger route; `adhoc` otherwise. */
   type?: JobType;
   cronJobId?: string;
+  /**
+   * A caller-chosen job id, for producers that must be idempotent (the webhook outbox relay:
+   * one job per outbox row and subscription). A second add with the same id adds nothing.
+   * Must not be an integer, nor contain `:` (BullMQ's rules). Not offered over HTTP.
+   */
+  jobId?: string;
 }
 
 /** Handed to every handler. */
@@ -40,6 +49,8 @@ export interface JobContext {
   attempt: number;
   /** Tries allowed in all. */
   maxAttempts: number;
+  /** When the job was enqueued. */
+  enqueuedAt: Date;
   cronJobId: string | undefined;
   /** Pino child scoped `[worker][{handlerName}:{jobId}]`. */
   log: Logger;
@@ -56,10 +67,14 @@ export interface JobContext {
  * Dependencies a worker hands its handlers. Extend it by declaration merging:
  *
  * @example
- * declare module '@jobs/shared' { interface JobServices { db: Kysely<Database> } }
+ * declare module '@jobs/shared' { interface JobServices { mailer: Mailer } }
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface JobServices {}
+export interface JobServices {
+  /** The database, for handlers that need it (the worker service always provides it). */
+  db?: Kysely<Database>;
+  /** Signing keys, HTTP client and breaker settings of `sendWebhook`. */
+  webhooks?: WebhookRuntime;
+}
 
 /** The three handler patterns of the seed. */
 export type JobPattern = 'basic' | 'singleton' | 'superseding';
@@ -73,7 +88,7 @@ export interface JobDefinition<P> {
   /** Validates payloads at enqueue (API and client) and again at run (worker). */
   readonly schema: ZodType<P> | undefined;
   /** Defaults for this handler; enqueue options override them. */
-  readonly defaults: { attempts?: number; backoffMs?: number };
+  readonly defaults: { attempts?: number; backoffMs?: number; backoffJitter?: number };
   /** Identity of a job for dedupe/supersede/singleton; undefined for basic jobs. */
   readonly keyOf: ((payload: P) => string) | undefined;
   /** Extra settings of the singleton pattern. */

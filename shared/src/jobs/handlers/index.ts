@@ -1,5 +1,7 @@
 import type { HandlerRegistry } from '../types.js';
 import { echo, type EchoPayload } from './echo.js';
+import { sendWebhook, type SendWebhookPayload } from './send-webhook.js';
+import { webhookEventRetention, type WebhookEventRetentionPayload } from './webhook-event-retention.js';
 
 /**
  * The built-in registry (seed "Register in Index"). To add a handler: define it in its own
@@ -8,13 +10,19 @@ import { echo, type EchoPayload } from './echo.js';
  */
 export const JobHandlerName = {
   echo: 'echo',
+  sendWebhook: 'sendWebhook',
+  webhookEventRetention: 'webhookEventRetention',
 } as const;
 export type JobHandlerName = (typeof JobHandlerName)[keyof typeof JobHandlerName];
 
 export type JobPayloads = {
   echo: EchoPayload;
+  sendWebhook: SendWebhookPayload;
+  webhookEventRetention: WebhookEventRetentionPayload;
 };
 
 export const jobHandlers = {
   echo,
+  sendWebhook,
+  webhookEventRetention,
 } satisfies HandlerRegistry<JobPayloads> & Record<JobHandlerName, unknown>;

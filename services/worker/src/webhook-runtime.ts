@@ -1,0 +1,35 @@
+import type { Kysely } from 'kysely';
+import {
+  createWebhookHttpClient,
+  createWebhookMetrics,
+  loadSigningKeys,
+  relayOutbox,
+  type Config,
+  type Database,
+  type JobClient,
+  type jobHandlers,
+  type Registry,
+  type WebhookRuntime,
+} from '@jobs/shared';
+
+/**
+ * What `sendWebhook` needs in this process: signing keys (generated once under DATA_DIR in
+ * local/test), one keep-alive HTTP client with the SSRF guard, breaker settings, metrics, and a
+ * relay for the events a breaker trip writes.
+ */
+export async function createWebhookRuntime(
+  config: Config,
+  deps: { db: Kysely<Database>; jobs: JobClient<typeof jobHandlers>; metrics: Registry },
+): Promise<WebhookRuntime & { close(): Promise<void> }> {
+  const keys = await loadSigningKeys(config);
+  const http = createWebhookHttpClient({ timeoutMs: config.webhook.timeoutMs, allowPrivateNetworks: config.webhook.allowPrivateNetworks });
+  return {
+    signingKeys: keys.all,
+    http,
+    failureThreshold: config.webhook.failureThreshold,
+    eventRetentionDays: config.webhook.eventRetentionDays,
+    metrics: createWebhookMetrics(deps.metrics),
+    relay: () => relayOutbox(deps.db, (payload, options) => deps.jobs.enqueueJob('sendWebhook', payload, options)),
+    close: () => http.close(),
+  };
+}

@@ -1,0 +1,23 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, JsonObject } from '../db/schema.js';
+import type { ResourceEvent } from './webhook-event.js';
+
+/**
+ * Writes `event` to the outbox inside the caller's transaction, so a committed mutation always
+ * has its deliveries (they are relayed to the queue after commit, or later by the scheduler).
+ * Returns the outbox id.
+ *
+ * @example
+ * await db.transaction().execute(async (trx) => {
+ *   const row = await insertCronJob(trx, values);
+ *   await recordWebhookEvent(trx, { resource: 'cronJob', action: 'create', resourceId: row.id, data: view(row) });
+ * });
+ */
+export async function recordWebhookEvent(trx: Transaction<Database> | Kysely<Database>, event: ResourceEvent): Promise<string> {
+  const row = await trx
+    .insertInto('webhook_outbox')
+    .values({ resource: event.resource, action: event.action, resource_id: event.resourceId, data: JSON.parse(JSON.stringify(event.data)) as JsonObject })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}

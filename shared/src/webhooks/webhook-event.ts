@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+const name = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'must start with a letter and use letters, digits, _ or - (at most 64)');
+
+/**
+ * A change other systems may subscribe to: `{resource}.{action}`, e.g. `cronJob.create`.
+ * The API's own resources use `create`/`update`/`delete`; published events may use any action.
+ */
+export const resourceEventSchema = z
+  .object({
+    resource: name,
+    action: name,
+    resourceId: z.string().min(1).max(200),
+    data: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+export type ResourceEventInput = z.input<typeof resourceEventSchema>;
+export type ResourceEvent = z.output<typeof resourceEventSchema>;
+
+/** `cronJob.create` */
+export const eventType = (resource: string, action: string): string => `${resource}.${action}`;
+
+/** An `events` entry of a subscription: `*`, `resource.*` or `resource.action`. */
+export const eventPatternSchema = z
+  .string()
+  .regex(/^(\*|[A-Za-z][A-Za-z0-9_-]{0,63}\.(\*|[A-Za-z][A-Za-z0-9_-]{0,63}))$/, 'must be "*", "resource.*" or "resource.action"');
+
+/** The patterns a subscription may hold that match this event; the relay asks Postgres for any overlap. */
+export function patternsMatching(resource: string, action: string): string[] {
+  return ['*', `${resource}.*`, eventType(resource, action)];
+}
+
+/** True when one of `patterns` matches `resource.action`. */
+export function subscriptionMatches(patterns: readonly string[], resource: string, action: string): boolean {
+  const accepted = patternsMatching(resource, action);
+  return patterns.some((p) => accepted.includes(p));
+}
+
+/** The stable id of an event, sent as `X-Webhook-Id` and as the body's `id` on every attempt. */
+export const webhookIdOf = (outboxId: string): string => `evt_${outboxId}`;
