@@ -5,7 +5,7 @@ import type { Database } from '../../db/schema.js';
 import { recordWebhookEvent } from '../../webhooks/outbox.js';
 import { requestBodyOf, skippedAttempt } from '../../webhooks/outbox-relay.js';
 import { sendWebhookPayloadSchema, type SendWebhookPayload } from '../../webhooks/send-webhook-payload.js';
-import { signWebhook } from '../../webhooks/signature.js';
+import { webhookHeaders } from '../../webhooks/signature.js';
 import type { WebhookRuntime } from '../../webhooks/webhook-runtime.js';
 import { makeJob } from '../make-job.js';
 import type { JobContext } from '../types.js';
@@ -43,13 +43,7 @@ export const sendWebhook = makeJob<SendWebhookPayload>(
     const body = requestBodyOf(payload);
     const raw = JSON.stringify(body);
     const timestamp = Math.floor(Date.now() / 1000);
-    const headers = {
-      'content-type': 'application/json',
-      'user-agent': 'jobs-webhooks/1',
-      'x-webhook-id': payload.webhookId!,
-      'x-webhook-timestamp': String(timestamp),
-      'x-webhook-signature': signWebhook({ webhookId: payload.webhookId!, timestamp, body: raw, keys: webhooks.signingKeys }),
-    };
+    const headers = webhookHeaders({ webhookId: payload.webhookId!, timestamp, body: raw, keys: webhooks.signingKeys });
     const result = await webhooks.http.post(subscription.url, raw, headers);
     await db
       .insertInto('webhook_event')

@@ -1,0 +1,226 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createJobClient,
+  createWebhookHttpClient,
+  createWorker,
+  jobHandlers,
+  jwks,
+  loadConfig,
+  loadSigningKeys,
+  noWebhookMetrics,
+  recordWebhookEvent,
+  relayOutbox,
+  verifyWebhook,
+  type JobClient,
+  type JobWorker,
+  type SigningKey,
+  type WebhookRuntime,
+} from '../../src/index.js';
+import { startPrivateRedis, type PrivateRedis } from '../../../scripts/lib/private-redis.js';
+import { captureLogger, cleanupPrefix, sleepUntil, testPrefix, TEST_REDIS_URL } from '../../../test/helpers/index.js';
+import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db.js';
+import { startReceiver, type ReceivedRequest, type Receiver } from './receiver.js';
+
+type Handler = (req: ReceivedRequest, res: ServerResponse) => void;
+
+describe('sendWebhook end to end (real receiver, Postgres, Redis, worker)', () => {
+  let database: TestDatabase;
+  let prefix: string;
+  let dataDir: string;
+  let keys: SigningKey[];
+  let receiver: Receiver;
+  let client: JobClient<typeof jobHandlers>;
+  let worker: JobWorker | undefined;
+  let redisUrl: string;
+  let privateRedis: PrivateRedis | undefined;
+
+  beforeEach(async () => {
+    database = await createTestDatabase();
+    prefix = testPrefix('wh');
+    dataDir = await mkdtemp(join(tmpdir(), 'wh-keys-'));
+    keys = (await loadSigningKeys(loadConfig({ APP_ENV: 'test', DATA_DIR: dataDir }))).all;
+    redisUrl = TEST_REDIS_URL;
+  });
+  afterEach(async () => {
+    await worker?.close();
+    worker = undefined;
+    await client?.close();
+    await receiver?.close();
+    await privateRedis?.stop();
+    privateRedis = undefined;
+    await database.close();
+    await cleanupPrefix(prefix);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function start(handler: Handler, options: { allowPrivate?: boolean; timeoutMs?: number; signingKeys?: SigningKey[] } = {}) {
+    receiver = await startReceiver(handler);
+    client = createJobClient({ handlers: jobHandlers, redisUrl, prefix });
+    const config = loadConfig({ APP_ENV: 'test' });
+    const webhooks: WebhookRuntime = {
+      signingKeys: options.signingKeys ?? keys,
+      http: createWebhookHttpClient({ timeoutMs: options.timeoutMs ?? config.webhook.timeoutMs, allowPrivateNetworks: options.allowPrivate ?? true }),
+      failureThreshold: config.webhook.failureThreshold,
+      eventRetentionDays: 30,
+      metrics: noWebhookMetrics,
+      relay: () => relayOutbox(database.db, (p, o) => client.enqueueJob('sendWebhook', p, o)),
+    };
+    worker = createWorker({ handlers: jobHandlers, redisUrl, prefix, logger: captureLogger('warn').log, services: { db: database.db, webhooks } });
+    await worker.waitUntilReady();
+  }
+  const subscribe = async (url: string, events = ['*']) =>
+    (await database.db.insertInto('webhook_subscription').values({ url, events }).returning('id').executeTakeFirstOrThrow()).id;
+  const attempts = (subscriptionId: string) =>
+    database.db.selectFrom('webhook_event').selectAll().where('subscription_id', '=', subscriptionId).orderBy('created_at').orderBy('attempt').execute();
+  const publish = async (resourceId: string) => {
+    const outboxId = await recordWebhookEvent(database.db, { resource: 'cronJob', action: 'create', resourceId, data: { name: 'nightly' } });
+    await relayOutbox(database.db, (p, o) => client.enqueueJob('sendWebhook', p, o));
+    return outboxId;
+  };
+
+  it('POSTs the SPEC body with headers whose signature verifies against the JWKS; one success row', async () => {
+    await start((_req, res) => res.end('thanks'));
+    const sub = await subscribe(`${receiver.origin}/hook`);
+    const outboxId = await publish('cron-1');
+    const [row] = await sleepUntil(async () => {
+      const rows = await attempts(sub);
+      return rows.length > 0 && rows;
+    });
+    expect(row).toMatchObject({ success: true, response_status: 200, response_body: 'thanks', error: null, attempt: 1, webhook_id: `evt_${outboxId}` });
+    const req = receiver.requests[0]!;
+    expect(req.method).toBe('POST');
+    expect(JSON.parse(req.body)).toEqual({
+      id: `evt_${outboxId}`,
+      type: 'cronJob.create',
+      resource: 'cronJob',
+      action: 'create',
+      resourceId: 'cron-1',
+      occurredAt: expect.any(String),
+      data: { name: 'nightly' },
+    });
+    expect(verifyWebhook({ headers: req.headers as Record<string, string>, rawBody: req.body, keys: jwks(keys) })).toMatchObject({ webhookId: `evt_${outboxId}` });
+    // One changed byte, or an old timestamp, and it no longer verifies.
+    expect(() => verifyWebhook({ headers: req.headers as Record<string, string>, rawBody: req.body.replace('nightly', 'nightlY'), keys: jwks(keys) })).toThrow(/signature/);
+    expect(() => verifyWebhook({ headers: req.headers as Record<string, string>, rawBody: req.body, keys: jwks(keys), now: new Date(Date.now() + 3_600_000) })).toThrow(/tolerance/);
+  });
+
+  it('a 500-then-200 receiver: 2 attempts with the same X-Webhook-Id, one failure and one success row', async () => {
+    let calls = 0;
+    await start((_req, res) => {
+      res.statusCode = calls++ === 0 ? 500 : 200;
+      res.end(calls === 1 ? 'oops' : 'ok');
+    });
+    const sub = await subscribe(receiver.origin);
+    await client.enqueueJob('sendWebhook', { subscriptionId: sub, action: 'update', resourceId: 'r1', data: {}, resource: 'cronJob', webhookId: 'evt_fixed' }, { backoffMs: 50 });
+    const rows = await sleepUntil(async () => {
+      const r = await attempts(sub);
+      return r.some((x) => x.success) && r;
+    });
+    expect(rows.map((r) => [r.attempt, r.success, r.error, r.response_status])).toEqual([
+      [1, false, 'http_5xx', 500],
+      [2, true, null, 200],
+    ]);
+    expect(receiver.requests.map((r) => r.headers['x-webhook-id'])).toEqual(['evt_fixed', 'evt_fixed']);
+    const sent = await database.db.selectFrom('webhook_subscription').select('consecutive_failures').where('id', '=', sub).executeTakeFirstOrThrow();
+    expect(sent.consecutive_failures).toBe(0);
+  });
+
+  it('a receiver that sleeps 6 s gives a `timeout` attempt at the 5 s budget', async () => {
+    await start((_req, res) => {
+      setTimeout(() => res.end('late'), 6_000).unref();
+    });
+    const sub = await subscribe(receiver.origin);
+    await client.enqueueJob('sendWebhook', { subscriptionId: sub, action: 'create', resourceId: 'slow', data: {} }, { attempts: 1 });
+    const [row] = await sleepUntil(async () => {
+      const r = await attempts(sub);
+      return r.length > 0 && r;
+    }, { timeoutMs: 15_000 });
+    expect(row).toMatchObject({ success: false, error: 'timeout', response_status: null });
+    expect(row!.duration_ms).toBeGreaterThanOrEqual(4_900);
+    expect(receiver.requests).toHaveLength(1);
+  }, 30_000);
+
+  it('5 consecutive failures disable the subscription; later deliveries are recorded as skipped', async () => {
+    await start((_req, res) => {
+      res.statusCode = 503;
+      res.end();
+    });
+    const sub = await subscribe(receiver.origin);
+    const other = await subscribe(`${receiver.origin}/other`, ['webhookSubscription.disabled']);
+    for (let i = 1; i <= 5; i++) {
+      await client.enqueueJob('sendWebhook', { subscriptionId: sub, action: 'create', resourceId: `r${i}`, data: {} }, { attempts: 1 });
+      await sleepUntil(async () => (await attempts(sub)).length === i, { message: `attempt ${i}` });
+    }
+    const disabled = await database.db.selectFrom('webhook_subscription').selectAll().where('id', '=', sub).executeTakeFirstOrThrow();
+    expect(disabled).toMatchObject({ enabled: false, consecutive_failures: 5 });
+    expect(disabled.disabled_at).toBeInstanceOf(Date);
+    expect(disabled.disabled_reason).toMatch(/5 consecutive failed attempts \(last: http_5xx\)/);
+    // Other subscribers hear about it.
+    await sleepUntil(async () => (await attempts(other)).length > 0, { message: 'disabled event delivered' });
+    expect(JSON.parse(receiver.requests.find((r) => r.path === '/other')!.body)).toMatchObject({ type: 'webhookSubscription.disabled', resourceId: sub });
+
+    const before = receiver.requests.length;
+    await client.enqueueJob('sendWebhook', { subscriptionId: sub, action: 'create', resourceId: 'r6', data: {} }, { attempts: 1 });
+    await sleepUntil(async () => (await attempts(sub)).some((r) => r.error === 'skipped'), { message: 'skipped row' });
+    expect(receiver.requests.filter((r) => r.path === '/').length).toBe(before - 1);
+  });
+
+  it('with private networks refused, loopback (literal and by hostname) is blocked_address, not retried, and nothing connects', async () => {
+    await start((_req, res) => res.end('should not happen'), { allowPrivate: false });
+    const literal = await subscribe(receiver.origin);
+    const named = await subscribe(`http://localhost:${receiver.port}/`);
+    const ids = [
+      await client.enqueueJob('sendWebhook', { subscriptionId: literal, action: 'create', resourceId: 'x', data: {} }, { attempts: 3 }),
+      await client.enqueueJob('sendWebhook', { subscriptionId: named, action: 'create', resourceId: 'y', data: {} }, { attempts: 3 }),
+    ];
+    for (const id of ids) await sleepUntil(async () => (await client.getJob(id))?.state === 'failed', { message: 'blocked job failed' });
+    for (const sub of [literal, named]) expect((await attempts(sub)).map((r) => r.error)).toEqual(['blocked_address']);
+    expect(receiver.connections).toBe(0);
+  });
+
+  it('during a key rotation each attempt carries two signatures; a receiver with either key verifies', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const rotated = await loadSigningKeys(
+      loadConfig({ APP_ENV: 'test', DATA_DIR: dataDir, WEBHOOK_NEXT_SIGNING_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }),
+    );
+    await start((_req, res) => res.end(), { signingKeys: rotated.all });
+    const sub = await subscribe(receiver.origin);
+    await publish('rot');
+    await sleepUntil(() => receiver.requests.length > 0);
+    const req = receiver.requests[0]!;
+    expect(String(req.headers['x-webhook-signature']).split(' ')).toHaveLength(2);
+    for (const key of rotated.all) {
+      expect(verifyWebhook({ headers: req.headers as Record<string, string>, rawBody: req.body, keys: jwks([key]) }).webhookId).toMatch(/^evt_/);
+    }
+    void sub;
+  });
+
+  it('the outbox: an event recorded while Redis is unreachable is delivered once it is back, exactly once', async () => {
+    privateRedis = await startPrivateRedis();
+    redisUrl = privateRedis.url;
+    await start((_req, res) => res.end());
+    const sub = await subscribe(receiver.origin);
+    await privateRedis.stop();
+
+    const outboxId = await recordWebhookEvent(database.db, { resource: 'cronJob', action: 'delete', resourceId: 'gone', data: {} });
+    await expect(relayOutbox(database.db, (p, o) => client.enqueueJob('sendWebhook', p, o))).rejects.toThrow(/unavailable/);
+    const pending = await database.db.selectFrom('webhook_outbox').select('relayed_at').where('id', '=', outboxId).executeTakeFirstOrThrow();
+    expect(pending.relayed_at).toBeNull();
+
+    privateRedis = await startPrivateRedis({ port: privateRedis.port });
+    await sleepUntil(async () => (await relayOutbox(database.db, (p, o) => client.enqueueJob('sendWebhook', p, o)).catch(() => ({ relayed: 0 }))).relayed === 1, {
+      timeoutMs: 15_000,
+      message: 'outbox relayed after Redis came back',
+    });
+    // A second relay (as the scheduler's periodic pass would do) adds nothing.
+    expect((await relayOutbox(database.db, (p, o) => client.enqueueJob('sendWebhook', p, o))).relayed).toBe(0);
+    await sleepUntil(async () => (await attempts(sub)).length === 1, { timeoutMs: 15_000, message: 'delivered' });
+    expect(receiver.requests).toHaveLength(1);
+    expect(JSON.parse(receiver.requests[0]!.body)).toMatchObject({ id: `evt_${outboxId}`, type: 'cronJob.delete' });
+  }, 60_000);
+});
