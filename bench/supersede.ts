@@ -9,8 +9,11 @@
  * Env: REDIS_URL (part 1; default redis://127.0.0.1:6379), BENCH_SAMPLES (200),
  * BENCH_WINDOW_S (10, per traffic phase), BENCH_LOCK_MS (4000, lock duration of the traffic
  * worker: short, so BullMQ's lock renewal shows up several times per window).
- * Part 2 runs on a private redis-server (commandstats and MONITOR of our own).
- * Exits 0 whatever the targets say; every key and process it makes is removed at the end.
+ * Part 1 runs on REDIS_URL (headline) and, for context, on a private redis-server started by the
+ * bench (redis-server on the PATH); part 2 runs on that private server only, so its commandstats
+ * and MONITOR show the measured worker alone. The worker runs in a child process
+ * (bench/lib/supersede-worker.ts). Exits 0 whatever the targets say; every key and process it
+ * makes is removed at the end (also on Ctrl-C).
  */
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -19,8 +22,10 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { startPrivateRedis, type PrivateRedis } from '../scripts/lib/private-redis.js';
-import { createJobClient, createRedis } from '../shared/src/index.js';
+// The modules measured, imported one by one: the `@jobs/shared` barrel pulls in everything else too.
+import { createJobClient } from '../shared/src/jobs/job-client.js';
+import { createRedis } from '../shared/src/redis/connection.js';
+import { startRedisServer, type RedisServer } from './lib/private-redis-server.js';
 import { deleteKeysUnder } from './lib/redis-cleanup.js';
 import { clientList, commandCalls, diffCalls, startTrafficRecorder, type MonitorRecord, type TrafficRecorder } from './lib/redis-traffic.js';
 import { killChildren, startWorkerChild, type WorkerChild } from './lib/supersede-child.js';
@@ -62,7 +67,7 @@ const newPrefix = () => {
 };
 const admin = new Redis(REDIS_URL);
 const children: WorkerChild[] = [];
-let privateRedis: PrivateRedis | undefined;
+let privateRedis: RedisServer | undefined;
 const toClose: (() => Promise<unknown>)[] = [];
 const progress = (line: string) => process.stderr.write(`  .. ${line}\n`);
 const pad = (text: string, width: number) => text.padStart(width);
@@ -73,7 +78,11 @@ function gitState(): string {
   try {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const dirty = git('status', '--porcelain', '--', 'shared/src').split('\n').filter(Boolean).length;
-    return `git ${git('rev-parse', '--short', 'HEAD')}${dirty ? ` + ${dirty} uncommitted change(s) in shared/src` : ', shared/src clean'}`;
+    // The files on the measured path (enqueue → supersede → abort → worker → handler).
+    const path = ['patterns/supersede.ts', 'abort', 'worker.ts', 'processor.ts', 'run-job.ts', 'job-client.ts'].map((f) => `shared/src/jobs/${f}`);
+    const touched = git('status', '--porcelain', '--', ...path).split('\n').filter(Boolean).map((l) => l.replace(/^\s*\S+\s+/, '').replace('shared/src/jobs/', ''));
+    const measured = touched.length ? `uncommitted on the measured path: ${touched.join(', ')}` : 'measured path (supersede, abort, worker, processor, run-job, job-client) as committed';
+    return `git ${git('rev-parse', '--short', 'HEAD')}${dirty ? ` + ${dirty} uncommitted change(s) in shared/src` : ', shared/src clean'}; ${measured}`;
   } catch {
     return 'git state unknown';
   }
@@ -114,48 +123,110 @@ interface LatencySample {
   enqueueMs: number;
 }
 
-async function abortLatency(): Promise<{ samples: LatencySample[]; missed: number; clock: string }> {
+interface LatencyRun {
+  samples: LatencySample[];
+  missed: number;
+  clock: string;
+  /** PING round trips on the same Redis from the bench, one after each sample. */
+  pings: number[];
+  /** 1-min load average when the run started and ended. */
+  load: [number, number];
+  /** What enqueueJob(B) sent, seen by MONITOR in one extra unreported sample (when asked for). */
+  enqueueCommands?: string[];
+}
+
+/**
+ * `redis` is a connection to the server at `url`, used for PINGs and to delete the keys after.
+ * With `traceEnqueue`, one extra sample runs under MONITOR to list the commands of enqueueJob(B).
+ */
+async function abortLatency(url: string, redis: Redis, label: string, traceEnqueue = false): Promise<LatencyRun> {
   const prefix = newPrefix();
-  const child = await startWorkerChild({ redisUrl: REDIS_URL, prefix, concurrency: LATENCY_CONCURRENCY, lockMs: LATENCY_LOCK_MS });
+  const load0 = os.loadavg()[0]!;
+  const child = await startWorkerChild({ redisUrl: url, prefix, concurrency: LATENCY_CONCURRENCY, lockMs: LATENCY_LOCK_MS });
   children.push(child);
-  const client = createJobClient({ handlers: benchHandlers, redisUrl: REDIS_URL, prefix });
+  const producer = createRedis(url, 'producer', { connectionName: 'bench-producer' });
+  const client = createJobClient({ handlers: benchHandlers, connection: producer, prefix });
   const { shared, skewMs } = sharedMonotonicClock(child);
   const clock = shared
     ? `process.hrtime (CLOCK_MONOTONIC, one clock for both processes; its offset to Date.now() agrees within ${Math.abs(skewMs).toFixed(2)} ms)`
     : `Date.now() (monotonic clocks did not agree: skew ${skewMs.toFixed(1)} ms)`;
   const samples: LatencySample[] = [];
+  const pings: number[] = [];
   let missed = 0;
+  let enqueueCommands: string[] | undefined;
+
+  /** Runs A, supersedes it with B; undefined when A's signal never fired. */
+  async function supersedeOnce(i: number, beforeB?: () => void): Promise<{ sample: LatencySample; fromMs: number; toMs: number } | undefined> {
+    const key = `k${i}`;
+    const idA = await client.enqueueJob('waiter', { key, tag: `A${i}`, ms: LONG_JOB_MS });
+    await child.waitFor('start', idA);
+    await sleep(GAP_MS);
+    beforeB?.();
+    const now0 = Date.now();
+    const hr0 = process.hrtime.bigint();
+    const idB = await client.enqueueJob('waiter', { key, tag: `B${i}`, ms: 0 });
+    const hr1 = process.hrtime.bigint();
+    const toMs = Date.now();
+    let abort;
+    try {
+      abort = await child.waitFor('abort', idA, 5_000);
+    } catch {
+      progress(`sample ${i}: job ${idA} not aborted within 5 s`);
+      return undefined;
+    }
+    if (abort.reason !== 'superseded') throw new Error(`job ${idA} aborted for "${abort.reason}", expected "superseded"`);
+    await child.waitFor('end', idB);
+    const dateMs = abort.nowMs - now0;
+    return { sample: { ms: shared ? ns(BigInt(abort.hrNs), hr0) : dateMs, dateMs, enqueueMs: ns(hr1, hr0) }, fromMs: now0, toMs };
+  }
+
   try {
     for (let i = 0; i < WARMUP_SAMPLES + SAMPLES; i++) {
-      const key = `k${i}`;
-      const idA = await client.enqueueJob('waiter', { key, tag: `A${i}`, ms: LONG_JOB_MS });
-      await child.waitFor('start', idA);
-      await sleep(GAP_MS);
-      const now0 = Date.now();
-      const hr0 = process.hrtime.bigint();
-      const idB = await client.enqueueJob('waiter', { key, tag: `B${i}`, ms: 0 });
-      const hr1 = process.hrtime.bigint();
-      let abort;
-      try {
-        abort = await child.waitFor('abort', idA, 5_000);
-      } catch {
+      const result = await supersedeOnce(i);
+      if (i < WARMUP_SAMPLES) continue;
+      if (!result) {
         missed++;
-        progress(`sample ${i}: job ${idA} not aborted within 5 s`);
         continue;
       }
-      if (abort.reason !== 'superseded') throw new Error(`job ${idA} aborted for "${abort.reason}", expected "superseded"`);
-      await child.waitFor('end', idB);
-      if (i < WARMUP_SAMPLES) continue;
-      const dateMs = abort.nowMs - now0;
-      samples.push({ ms: shared ? ns(BigInt(abort.hrNs), hr0) : dateMs, dateMs, enqueueMs: ns(hr1, hr0) });
-      if ((i + 1 - WARMUP_SAMPLES) % 50 === 0) progress(`abort latency: ${i + 1 - WARMUP_SAMPLES}/${SAMPLES} samples`);
+      samples.push(result.sample);
+      const p0 = process.hrtime.bigint();
+      await redis.ping();
+      pings.push(ns(process.hrtime.bigint(), p0));
+      if ((i + 1 - WARMUP_SAMPLES) % 50 === 0) progress(`abort latency (${label}): ${i + 1 - WARMUP_SAMPLES}/${SAMPLES} samples`);
+    }
+    if (traceEnqueue) {
+      const addr = (await clientList(redis)).find((c) => c.name === 'bench-producer')?.addr;
+      const recorder = await startTrafficRecorder(redis);
+      try {
+        const result = await supersedeOnce(WARMUP_SAMPLES + SAMPLES);
+        await sleep(20); // let MONITOR's last lines arrive
+        if (result && addr) enqueueCommands = recorder.between(result.fromMs - 1, result.toMs + 1).filter((r) => r.source === addr).map((r) => r.command);
+      } finally {
+        await recorder.stop();
+      }
     }
   } finally {
     await client.close();
+    await producer.quit();
     await child.stop();
-    await deleteKeysUnder(admin, prefix);
+    await deleteKeysUnder(redis, prefix);
   }
-  return { samples, missed, clock };
+  return { samples, missed, clock, pings, load: [load0, os.loadavg()[0]!], enqueueCommands };
+}
+
+/** `multi … exec` is one round trip; every other command is awaited before the next. */
+function roundTrips(commands: string[]): string[] {
+  const trips: string[] = [];
+  let multi: string[] | undefined;
+  for (const command of commands) {
+    if (command === 'multi') multi = [];
+    else if (command === 'exec' && multi) {
+      trips.push(`MULTI(${multi.join('+')})`);
+      multi = undefined;
+    } else if (multi) multi.push(command);
+    else trips.push(command);
+  }
+  return trips;
 }
 
 /** BullMQ's own mechanism in one process: `worker.cancelJob(id)` → the processor's signal fires. */
@@ -199,27 +270,37 @@ async function rawCancelLatency(count: number): Promise<number[]> {
   return out;
 }
 
-function reportLatency(lat: Awaited<ReturnType<typeof abortLatency>>, raw: number[]): boolean {
+function reportLatency(lat: LatencyRun, quiet: LatencyRun, raw: number[], privateVersion: string): boolean {
   const ms = lat.samples.map((s) => s.ms);
-  const dates = lat.samples.map((s) => s.dateMs);
-  const enq = lat.samples.map((s) => s.enqueueMs);
   const row = (label: string, v: number[], fmt = fmtMs) =>
-    console.log(`${label.padEnd(44)}${pad(fmt(percentile(v, 50)), 11)}${pad(fmt(percentile(v, 95)), 11)}${pad(fmt(percentile(v, 99)), 11)}${pad(fmt(Math.max(...v)), 11)}`);
+    console.log(`${label.padEnd(46)}${pad(fmt(percentile(v, 50)), 11)}${pad(fmt(percentile(v, 95)), 11)}${pad(fmt(percentile(v, 99)), 11)}${pad(fmt(Math.max(...v)), 11)}`);
+  const block = (run: LatencyRun, headline: string) => {
+    row(headline, run.samples.map((s) => s.ms));
+    row('  same, Date.now() on both sides (1 ms res.)', run.samples.map((s) => s.dateMs));
+    row('  of which enqueueJob(B) itself took', run.samples.map((s) => s.enqueueMs));
+    row('  remainder: pub/sub hop → signal fired', run.samples.map((s) => s.ms - s.enqueueMs));
+    row('  context: one PING round trip, same Redis', run.pings);
+  };
   console.log(`## 1. Abort latency across processes (${lat.samples.length} samples after ${WARMUP_SAMPLES} unreported warm-up; ${lat.missed} never aborted)`);
   console.log(`   Job A (superseding, 30 min) runs on a worker child process (createWorker, concurrency ${LATENCY_CONCURRENCY}); ${GAP_MS} ms after it`);
   console.log('   started, the bench process enqueues B with the same key (createJobClient.enqueueJob). Latency = the instant');
   console.log("   A's ctx.signal fired in the child − the instant just before enqueueJob(B) in the bench.");
   console.log(`   clock: ${lat.clock}`);
-  console.log(`${''.padEnd(44)}${pad('p50', 11)}${pad('p95', 11)}${pad('p99', 11)}${pad('max', 11)}`);
-  row('enqueue B → A.signal fired (headline)', ms);
-  row('  same, Date.now() on both sides (1 ms res.)', dates);
-  row('  of which enqueueJob(B) itself took', enq);
-  row('  remainder: pub/sub hop → cancelJob', lat.samples.map((s) => s.ms - s.enqueueMs));
+  console.log(`   1-min load average: ${lat.load.map((l) => l.toFixed(2)).join(' → ')} over the REDIS_URL run, ${quiet.load.map((l) => l.toFixed(2)).join(' → ')} over the private one (${os.cpus().length} CPUs)`);
+  console.log(`${''.padEnd(46)}${pad('p50', 11)}${pad('p95', 11)}${pad('p99', 11)}${pad('max', 11)}`);
+  block(lat, `enqueue B → A.signal fired (HEADLINE, REDIS_URL)`);
+  console.log(`   the same run on a private redis-server ${privateVersion} (no other clients; same machine and CPUs), for context (${quiet.samples.length} samples, ${quiet.missed} never aborted):`);
+  block(quiet, 'enqueue B → A.signal fired (private Redis)');
   if (raw.length) row('raw BullMQ worker.cancelJob, same process', raw, (n) => `${(n * 1000).toFixed(1)} µs`);
+  console.log(`   (raw: a BullMQ Worker's own cancelJob(id) → the processor's signal, ${raw.length} samples: the floor of the abort itself)`);
+  if (quiet.enqueueCommands) {
+    const trips = roundTrips(quiet.enqueueCommands);
+    console.log(`   enqueueJob(B) while A runs = ${trips.length} sequential round trips (MONITOR, 1 extra sample): ${trips.join(' → ')}`);
+  }
   console.log(`seed floor (modelled, not run): polling a flag every ${SEED_POLL_MS} ms → mean ~${SEED_POLL_MS / 2} ms, p99 ~${(SEED_POLL_MS * 0.99).toFixed(0)} ms`);
   const p99 = percentile(ms, 99);
   const ok = lat.missed === 0 && lat.samples.length > 0 && p99 < TARGET_P99_MS;
-  console.log(`  ${verdict(ok)}  p99 ${fmtMs(p99)} (target < ${TARGET_P99_MS} ms${lat.missed ? `, and ${lat.missed} aborts never arrived` : ''})\n`);
+  console.log(`  ${verdict(ok)}  p99 ${fmtMs(p99)} on REDIS_URL (target < ${TARGET_P99_MS} ms${lat.missed ? `, and ${lat.missed} aborts never arrived` : ''}); private Redis p99 ${fmtMs(percentile(quiet.samples.map((s) => s.ms), 99))}\n`);
   return ok;
 }
 
@@ -241,9 +322,8 @@ interface Phase {
   serverCalls: number;
 }
 
-async function traffic(): Promise<{ phases: Phase[]; roleOf: Map<string, Role>; version: string; aborted: number } > {
-  privateRedis = await startPrivateRedis();
-  const url = privateRedis.url;
+async function traffic(): Promise<{ phases: Phase[]; roleOf: Map<string, Role>; version: string; aborted: number; connections: Role[] }> {
+  const url = privateRedis!.url;
   const padmin = createRedis(url, 'worker', { connectionName: 'bench-admin' });
   const producer = createRedis(url, 'producer', { connectionName: 'bench-producer' });
   toClose.push(() => padmin.quit(), () => producer.quit());
@@ -256,6 +336,7 @@ async function traffic(): Promise<{ phases: Phase[]; roleOf: Map<string, Role>; 
   const client = createJobClient({ handlers: benchHandlers, connection: producer, prefix });
   const ids: string[] = [];
   const phases: Phase[] = [];
+  let workerClients: Awaited<ReturnType<typeof clientList>> = [];
   let aborted = 0;
   try {
     for (const running of TRAFFIC_STEPS) {
@@ -268,7 +349,9 @@ async function traffic(): Promise<{ phases: Phase[]; roleOf: Map<string, Role>; 
       await sleep(WINDOW_MS);
       const to = Date.now();
       const after = await commandCalls(padmin);
-      const mine = new Set((await clientList(padmin)).filter((c) => c.name.startsWith('bench-')).map((c) => c.addr));
+      const clients = await clientList(padmin);
+      workerClients = clients.filter((c) => !c.name.startsWith('bench-'));
+      const mine = new Set(clients.filter((c) => c.name.startsWith('bench-')).map((c) => c.addr));
       const inWindow = recorder.between(from, to);
       const diff = diffCalls(before, after);
       diff.set('info', (diff.get('info') ?? 0) - 1); // the first INFO commandstats is counted by the second
@@ -287,8 +370,9 @@ async function traffic(): Promise<{ phases: Phase[]; roleOf: Map<string, Role>; 
     await client.close();
     await child.stop();
   }
-  const roleOf = rolesOf(recorder.records, await clientList(padmin).catch(() => []));
-  return { phases, roleOf, version, aborted };
+  const roleOf = rolesOf(recorder.records, workerClients);
+  const connections = workerClients.map((c) => roleOf.get(c.addr) ?? 'unknown');
+  return { phases, roleOf, version, aborted, connections };
 }
 
 /** Which connection is which, from what each sent over the whole run (and CLIENT LIST flags). */
@@ -321,6 +405,7 @@ function reportTraffic(t: Awaited<ReturnType<typeof traffic>>): boolean {
   console.log(`   Private redis-server ${t.version} (nothing else on it). Jobs: superseding, each just waits on its signal (30 min).`);
   console.log(`   Per phase: jobs started, ${SETTLE_MS / 1000} s settle, then a ${WINDOW_MS / 1000} s window. Counted with MONITOR: top-level commands sent by`);
   console.log('   the worker process\'s connections (the bench\'s own connections excluded), split by connection.');
+  console.log(`   The worker process holds ${t.connections.length} connections (CLIENT LIST): ${t.connections.join(', ')}.`);
   const [a, c, b] = t.phases as [Phase, Phase, Phase];
   const header = `${'running jobs'.padEnd(14)}${pad('cmds/s', 9)}${ROLES.filter((r) => r !== 'unknown').map((r) => pad(r, 17)).join('')}${pad('≈req B/s', 10)}${pad('Lua calls/s', 13)}${pad('server calls/s', 16)}`;
   console.log(header);
@@ -347,7 +432,8 @@ function reportTraffic(t: Awaited<ReturnType<typeof traffic>>): boolean {
   console.log('   subscriber (SUBSCRIBE once; nothing while idle). BullMQ renews the locks of ALL active jobs in one extendLocks call');
   console.log(`   per lockDuration/4 (= ${(TRAFFIC_LOCK_MS / 4000).toFixed(1)} s here; 75 s at the library default of 5 min) and checks stalled jobs every ${Math.min(TRAFFIC_LOCK_MS, 30_000) / 1000} s.`);
   console.log('   "Lua calls" / "server calls" (INFO commandstats) count the calls made inside those scripts: extendLocks touches each');
-  console.log('   job\'s lock there, so the server-side work (not the number of round trips) grows with jobs. That is BullMQ\'s.');
+  console.log('   job\'s lock there, and its one request carries every job id + token (≈req B/s), so server-side work and bytes grow');
+  console.log('   with jobs, not the number of commands. That is BullMQ\'s (and at the 5 min default lock it happens every 75 s).');
   console.log(`   After the last window every running job was superseded: ${t.aborted}/${TRAFFIC_STEPS.at(-1)} signals fired through the one subscriber.`);
   const allowance = renewPerS + stalledPerS + TRAFFIC_SLACK_PER_S;
   const growth10to100 = rate(b) - rate(c);
@@ -379,20 +465,29 @@ async function cleanUpAll(): Promise<void> {
   await admin.quit().catch(() => admin.disconnect());
 }
 
-process.once('SIGINT', () => {
+/** Ctrl-C reaches the bench twice (from the terminal, and relayed by tsx): clean up once, ignore the rest. */
+const onSignal = (signal: NodeJS.Signals) => {
+  if (interrupted) return;
   interrupted = true;
-  console.error('\ninterrupted: stopping children, deleting bench keys…');
+  console.error(`\n${signal}: stopping children, deleting bench keys…`);
   void cleanup().finally(() => {
     killChildren();
     process.exit(130);
   });
-});
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
 try {
   await header();
-  const latency = await abortLatency();
+  privateRedis = await startRedisServer();
+  const quietAdmin = new Redis(privateRedis.url);
+  toClose.push(() => quietAdmin.quit());
+  const latency = await abortLatency(REDIS_URL, admin, 'REDIS_URL');
+  const quiet = await abortLatency(privateRedis.url, quietAdmin, 'private Redis', true);
   const raw = await rawCancelLatency(Math.min(SAMPLES, 200));
-  const latencyOk = reportLatency(latency, raw);
+  const latencyOk = reportLatency(latency, quiet, raw, await redisVersion(quietAdmin));
+  await quietAdmin.quit(); // part 2 needs the private server to itself
   const trafficResult = await traffic();
   const trafficOk = reportTraffic(trafficResult);
   console.log('## Targets');

@@ -57,6 +57,10 @@ export async function startWorkerChild(s: ChildSettings, readyTimeoutMs = 30_000
   const seen = new Map<string, ChildEvent>();
   const counts = new Map<string, number>();
   const waiters = new Set<() => void>();
+  const exitWaiters = new Set<() => void>();
+  proc.once('exit', () => {
+    for (const onExit of [...exitWaiters]) onExit();
+  });
   createInterface({ input: proc.stdout! }).on('line', (line) => {
     if (!line.startsWith(BENCH_LINE_MARK)) return;
     const event = JSON.parse(line.slice(BENCH_LINE_MARK.length)) as ChildEvent;
@@ -76,13 +80,14 @@ export async function startWorkerChild(s: ChildSettings, readyTimeoutMs = 30_000
       };
       const timer = setTimeout(() => (done(), reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`))), timeoutMs);
       const onExit = () => (done(), reject(new Error(`worker child exited while waiting for ${what}: ${stderrTail.trim().split('\n').at(-1) ?? ''}`)));
-      proc.once('exit', onExit);
       function done() {
         clearTimeout(timer);
         waiters.delete(check);
-        proc.off('exit', onExit);
+        exitWaiters.delete(onExit);
       }
+      if (proc.exitCode !== null || proc.signalCode !== null) return onExit();
       waiters.add(check);
+      exitWaiters.add(onExit);
       check();
     });
   }

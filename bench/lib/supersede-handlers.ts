@@ -5,7 +5,8 @@
  * the worker child (to run).
  */
 import { z } from 'zod';
-import { makeSupersedingJob, redisNamespace } from '../../shared/src/index.js';
+import { makeSupersedingJob } from '../../shared/src/jobs/make-job.js';
+import { redisNamespace } from '../../shared/src/redis/namespace.js';
 
 /** One line per event on the child's stdout: `BENCH_LINE_MARK` + JSON. */
 export const BENCH_LINE_MARK = '@@bench ';
@@ -16,8 +17,15 @@ export type ChildEvent =
   | { ev: 'abort'; jobId: string; tag: string; hrNs: string; nowMs: number; reason: string }
   | { ev: 'end'; jobId: string; tag: string; aborted: boolean };
 
+let muted = false;
+
+/** Stops all output (the bench that reads it is gone). */
+export function muteEvents(): void {
+  muted = true;
+}
+
 export function emit(event: ChildEvent): void {
-  process.stdout.write(`${BENCH_LINE_MARK}${JSON.stringify(event)}\n`);
+  if (!muted) process.stdout.write(`${BENCH_LINE_MARK}${JSON.stringify(event)}\n`);
 }
 
 export interface WaiterPayload {

@@ -32,10 +32,27 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
       }
     })());
   try {
-    if (options.migrate !== false) await migrateToLatest(handle.db, { schema });
+    if (options.migrate !== false) await migrateRetryingConcurrentDrops(handle.db, schema);
   } catch (err) {
     await close();
     throw err;
   }
   return { db: handle.db, schema, close };
+}
+
+/**
+ * Kysely's migrator introspects the tables of every schema it may use; another test dropping its
+ * own schema at that moment makes the query fail with "schema … does not exist" (3F000) or
+ * "relation … does not exist" (42P01). Nothing was migrated then, so trying again is safe.
+ */
+async function migrateRetryingConcurrentDrops(db: Kysely<Database>, schema: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrateToLatest(db, { schema });
+      return;
+    } catch (err) {
+      const code = ((err as { cause?: { code?: string } }).cause ?? {}).code;
+      if (attempt >= 5 || (code !== '3F000' && code !== '42P01')) throw err;
+    }
+  }
 }

@@ -1,8 +1,11 @@
 import {
   closeRedis,
+  createJobClient,
   createMetricsRegistry,
   createRedis,
+  jobHandlers,
   startCronScheduler,
+  startOutboxRelay,
   startHealthServer,
   type Config,
   scopedLogger,
@@ -19,6 +22,8 @@ export interface SchedulerServiceOptions {
   healthPort?: number | false;
   /** Leader lock timings (defaults: TTL 10 s, renew 3 s, standby retry 2 s). */
   leader?: LeaderLockTimings;
+  /** How often the webhook outbox is relayed (default 1 s). */
+  relayIntervalMs?: number;
 }
 
 export interface SchedulerService {
@@ -31,7 +36,7 @@ export interface SchedulerService {
 
 /**
  * The scheduler service: syncs the `cron_job` rows into BullMQ job schedulers while it is the
- * leader (SPEC §5), with `/healthz`, `/readyz` (Redis and database) and `/metrics`
+ * leader (SPEC §5), relays the webhook outbox (every replica; SKIP LOCKED keeps them apart), with `/healthz`, `/readyz` (Redis and database) and `/metrics`
  * (`scheduler_is_leader`, `scheduler_last_pass_timestamp_seconds`, `scheduler_rows{outcome}`, …)
  * on `SCHEDULER_PORT`.
  *
@@ -53,6 +58,14 @@ export async function startSchedulerService(config: Config, log: Logger, options
     logger: log,
     metrics,
   });
+  // The webhook outbox's safety net: whatever the API could not relay right after commit.
+  const jobs = createJobClient({ handlers: jobHandlers, connection: probe, prefix: config.queuePrefix, queueName: config.queueName });
+  const relay = startOutboxRelay({
+    db,
+    enqueue: (payload, opts) => jobs.enqueueJob('sendWebhook', payload, opts),
+    log: scopedLogger(log, 'scheduler'),
+    intervalMs: options.relayIntervalMs,
+  });
   const healthPort = options.healthPort ?? config.schedulerPort;
   let health: HealthServer | undefined;
   try {
@@ -65,7 +78,9 @@ export async function startSchedulerService(config: Config, log: Logger, options
             { metrics },
           );
   } catch (err) {
+    await relay.close();
     await scheduler.close();
+    await jobs.close();
     await closeRedis(probe);
     throw err;
   }
@@ -81,8 +96,10 @@ export async function startSchedulerService(config: Config, log: Logger, options
     },
     close: () =>
       (closing ??= (async () => {
+        await relay.close();
         await scheduler.close();
         await health?.close();
+        await jobs.close();
         await closeRedis(probe);
       })()),
   };

@@ -10,8 +10,8 @@ const DELETE_IF_EQUAL = `if redis.call('GET', KEYS[1]) == ARGV[1] then return re
 const NOT_STARTED = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
 
 /**
- * Makes `newJobId` the latest job of `latestKey` and deals with the one it replaces: removed if
- * it has not started, told to abort (on whatever process runs it) if it has. `SET … GET` hands
+ * Makes `newJobId` the latest job of `latestKey` and deals with the one it replaces: told to
+ * abort (on whatever process runs it) if it runs, and removed if it has not started. `SET … GET` hands
  * the key over atomically, so concurrent enqueues form a chain and each older job is handled by
  * exactly one successor: never two waiting with the same key.
  */
@@ -19,12 +19,15 @@ export async function supersedeOlder(deps: { queue: Queue; redis: Redis; keys: R
   const { queue, redis, keys } = deps;
   const previous = await redis.set(latestKey, newJobId, 'GET');
   if (!previous || previous === newJobId) return;
-  const state = await queue.getJobState(previous);
-  if (NOT_STARTED.has(state) && (await queue.remove(previous)) === 1) return;
-  // Removal fails when the job is locked: it started in the meantime, so abort it instead.
-  if (state === 'active' || NOT_STARTED.has(state)) {
-    await requestAbort(redis, keys, { jobId: previous, reason: AbortReason.superseded, by: newJobId });
-  }
+  // The abort goes out together with the state read, not after it: a running predecessor hears
+  // it one round trip sooner, and an abort for a job that turns out to be waiting is harmless
+  // (no process runs it; workers forget unclaimed aborts after a while).
+  const [state] = await Promise.all([
+    queue.getJobState(previous),
+    requestAbort(redis, keys, { jobId: previous, reason: AbortReason.superseded, by: newJobId }),
+  ]);
+  // Not started: remove it. If removal fails (0), it started meanwhile and the abort covers it.
+  if (NOT_STARTED.has(state)) await queue.remove(previous);
 }
 
 /** The id of the newest job enqueued under `latestKey`, or null. */
