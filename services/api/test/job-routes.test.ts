@@ -69,8 +69,12 @@ describe('job routes', () => {
     const form = await t.call('POST', '/api/admin/job', 'handler=echo', { headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(form.status).toBe(415);
     expect(form.headers.get('content-type')).toBe('application/problem+json');
+    // Chunked (no Content-Length): counted as it streams.
     const huge = await t.call('POST', '/api/admin/job', { handler: 'echo', payload: { message: 'x'.repeat(1024 * 1024) } });
     expect(huge.status).toBe(413);
+    // With a Content-Length the header decides before anything is read.
+    const announced = await t.call('POST', '/api/admin/job', { handler: 'echo', payload: { message: 'x' } }, { headers: { 'content-length': String(2 * 1024 * 1024) } });
+    expect(announced.status).toBe(413);
     expect(await t.deps.jobs.queue.count()).toBe(0);
   });
 
