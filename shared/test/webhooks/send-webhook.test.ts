@@ -116,11 +116,10 @@ describe('sendWebhook end to end (real receiver, Postgres, Redis, worker)', () =
       res.end(calls === 1 ? 'oops' : 'ok');
     });
     const sub = await subscribe(receiver.origin);
-    await client.enqueueJob('sendWebhook', { subscriptionId: sub, action: 'update', resourceId: 'r1', data: {}, resource: 'cronJob', webhookId: 'evt_fixed' }, { backoffMs: 50 });
-    const rows = await sleepUntil(async () => {
-      const r = await attempts(sub);
-      return r.some((x) => x.success) && r;
-    });
+    const id = await client.enqueueJob('sendWebhook', { subscriptionId: sub, action: 'update', resourceId: 'r1', data: {}, resource: 'cronJob', webhookId: 'evt_fixed' }, { backoffMs: 50 });
+    // Completed, not just "a success row exists": the failure count is reset after the row is written.
+    await sleepUntil(async () => (await client.getJob(id))?.state === 'completed', { message: 'delivery job completed' });
+    const rows = await attempts(sub);
     expect(rows.map((r) => [r.attempt, r.success, r.error, r.response_status])).toEqual([
       [1, false, 'http_5xx', 500],
       [2, true, null, 200],
