@@ -152,9 +152,15 @@ describe('sendWebhook end to end (real receiver, Postgres, Redis, worker)', () =
     const sub = await subscribe(receiver.origin);
     const other = await subscribe(`${receiver.origin}/other`, ['webhookSubscription.disabled']);
     for (let i = 1; i <= 5; i++) {
-      await client.enqueueJob('sendWebhook', { subscriptionId: sub, action: 'create', resourceId: `r${i}`, data: {} }, { attempts: 1 });
-      await sleepUntil(async () => (await attempts(sub)).length === i, { message: `attempt ${i}` });
+      const id = await client.enqueueJob('sendWebhook', { subscriptionId: sub, action: 'create', resourceId: `r${i}`, data: {} }, { attempts: 1 });
+      // Failed, not just "a row exists": the breaker counts after the attempt row is written.
+      await sleepUntil(async () => (await client.getJob(id))?.state === 'failed', { message: `attempt ${i} failed` });
     }
+    const rows = await attempts(sub);
+    expect(rows.filter((r) => r.error === 'http_5xx')).toHaveLength(5);
+    // Its own `webhookSubscription.disabled` event (it subscribes to `*`) was relayed by the
+    // tripping attempt before it failed, and recorded as skipped: it is disabled.
+    expect(rows.filter((r) => r.error === 'skipped').map((r) => `${r.resource}.${r.action}`)).toEqual(['webhookSubscription.disabled']);
     const disabled = await database.db.selectFrom('webhook_subscription').selectAll().where('id', '=', sub).executeTakeFirstOrThrow();
     expect(disabled).toMatchObject({ enabled: false, consecutive_failures: 5 });
     expect(disabled.disabled_at).toBeInstanceOf(Date);
@@ -165,7 +171,7 @@ describe('sendWebhook end to end (real receiver, Postgres, Redis, worker)', () =
 
     const before = receiver.requests.length;
     await client.enqueueJob('sendWebhook', { subscriptionId: sub, action: 'create', resourceId: 'r6', data: {} }, { attempts: 1 });
-    await sleepUntil(async () => (await attempts(sub)).some((r) => r.error === 'skipped'), { message: 'skipped row' });
+    await sleepUntil(async () => (await attempts(sub)).some((r) => r.error === 'skipped' && r.resource_id === 'r6'), { message: 'skipped row' });
     expect(receiver.requests.filter((r) => r.path === '/').length).toBe(before - 1);
   });
 
