@@ -1,0 +1,34 @@
+/** The CPU cost of `webhookHeaders(...)` (RSA-2048 PKCS#1 v1.5 SHA-256 per key) in a tight loop on one thread. */
+import { performance } from 'node:perf_hooks';
+import { webhookHeaders, type SigningKey } from '../../shared/src/index.js';
+
+export interface SignCost {
+  ops: number;
+  /** Wall time per call: inflated when other processes take the core. */
+  wallUsPerOp: number;
+  /** CPU time (user + system) of this process per call: the cost on one core. */
+  cpuUsPerOp: number;
+  /** 1e6 / cpuUsPerOp: signatures one core can make per second. */
+  opsPerCoreSec: number;
+  bodyBytes: number;
+}
+
+/** Calls `webhookHeaders` exactly as `sendWebhook` does, for `durationMs` after `warmup` calls. */
+export function measureSigning(keys: readonly SigningKey[], body: string, durationMs: number, warmup = 200): SignCost {
+  let sink = 0;
+  const once = (i: number) => {
+    const headers = webhookHeaders({ webhookId: `evt_bench_${i}`, timestamp: Math.floor(Date.now() / 1000), body, keys });
+    sink += headers['x-webhook-signature'].length;
+  };
+  for (let i = 0; i < warmup; i++) once(i);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let ops = 0;
+  // Check the clock every 16 calls: cheap next to a ~0.2–1 ms signature either way.
+  while (performance.now() - t0 < durationMs) for (let j = 0; j < 16; j++) once(ops++);
+  const wallMs = performance.now() - t0;
+  const { user, system } = process.cpuUsage(cpu0);
+  if (sink === 0) throw new Error('unreachable');
+  const cpuUsPerOp = (user + system) / ops;
+  return { ops, wallUsPerOp: (wallMs * 1_000) / ops, cpuUsPerOp, opsPerCoreSec: 1e6 / cpuUsPerOp, bodyBytes: Buffer.byteLength(body) };
+}
