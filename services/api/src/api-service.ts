@@ -8,6 +8,7 @@ import {
   createMetricsRegistry,
   createRedis,
   jobHandlers,
+  loadSigningKeys,
   redisKeys,
   scopedLogger,
   type Config,
@@ -37,7 +38,8 @@ const DRAIN_MS = 10_000;
 
 /**
  * Serves the API app over HTTP with its own producer Redis connection. Throws
- * `AuthNotConfiguredError` outside local when no auth is configured.
+ * `AuthNotConfiguredError` outside local when no auth is configured, and `ConfigError` when the
+ * webhook signing key cannot be loaded (it publishes the public half at `/.well-known/jwks.json`).
  *
  * @example
  * const api = await startApiService(config, log, { db });
@@ -47,6 +49,8 @@ export async function startApiService(config: Config, parentLog: Logger, options
   const log = scopedLogger(parentLog, 'api');
   const auth = resolveAuth(config, log);
   const { db } = options;
+  // Before any connection opens, so a bad key leaves nothing to close.
+  const signingKeys = await loadSigningKeys(config);
   const redis = createRedis(config.redisUrl, 'producer');
   const jobs = createJobClient({ handlers: jobHandlers, connection: redis, prefix: config.queuePrefix, queueName: config.queueName });
   const metrics = createMetricsRegistry('api');
@@ -61,6 +65,7 @@ export async function startApiService(config: Config, parentLog: Logger, options
     keys: redisKeys(config.queuePrefix, config.queueName),
     metrics,
     auth,
+    signingKeys,
   });
 
   const closeClients = async () => {

@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
-import type { Config, Database, HandlerMap, JobClient, Logger, ReadinessCheck, RedisKeys, Registry } from '@jobs/shared';
+import type { Config, Database, HandlerMap, JobClient, Logger, ReadinessCheck, RedisKeys, Registry, SigningKeys } from '@jobs/shared';
 import type { TokenVerifier } from './auth/token-verifier.js';
 
 /** Everything the API's routes need, handed in so tests can build the app in-process. */
@@ -22,6 +22,8 @@ export interface AppDeps {
   metrics: Registry;
   /** Bearer-token verification; undefined = the admin API is open (local only). */
   auth: TokenVerifier | undefined;
+  /** Webhook signing keys; only their public halves are served, at `/.well-known/jwks.json`. */
+  signingKeys: SigningKeys;
 }
 
 /** Per-request values set by middleware. */

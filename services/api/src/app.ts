@@ -11,7 +11,10 @@ import { registerCronJobRoutes } from './routes/cron-job-routes.js';
 import { registerHandlerRoutes } from './routes/handler-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
+import { registerJwksRoutes } from './routes/jwks-routes.js';
 import { registerOpenApiRoutes } from './routes/openapi-routes.js';
+import { registerWebhookEventRoutes } from './routes/webhook-event-routes.js';
+import { registerWebhookSubscriptionRoutes } from './routes/webhook-subscription-routes.js';
 import { validationHook } from './validation-hook.js';
 
 export type { AppDeps } from './app-env.js';
@@ -37,6 +40,9 @@ export function createApp(deps: AppDeps): App {
   registerJobRoutes(app, deps);
   registerHandlerRoutes(app, deps);
   registerCronJobRoutes(app, deps);
+  registerWebhookSubscriptionRoutes(app, deps);
+  registerWebhookEventRoutes(app, deps);
+  registerJwksRoutes(app, deps.signingKeys);
   registerOpenApiRoutes(app);
   mountBullBoard(app, { config: deps.config, log: deps.log, queues: [deps.jobs.queue] });
 

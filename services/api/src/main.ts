@@ -1,4 +1,4 @@
-import { createDatabase, createLogger, loadConfigOrExit, migrateToLatest, onShutdownSignal } from '@jobs/shared';
+import { ConfigError, createDatabase, createLogger, loadConfigOrExit, migrateToLatest, onShutdownSignal } from '@jobs/shared';
 import { startApiService } from './api-service.js';
 import { AuthNotConfiguredError } from './auth/auth-policy.js';
 
@@ -23,6 +23,6 @@ try {
   });
 } catch (err) {
   // A refusal to start is one line on stderr, like a bad config value.
-  if (!(err instanceof AuthNotConfiguredError)) throw err;
+  if (!(err instanceof AuthNotConfiguredError || err instanceof ConfigError)) throw err;
   process.stderr.write(`${err.message}\n`, () => process.exit(1));
 }

@@ -1,4 +1,4 @@
-import { createDatabase, createLogger, loadConfigOrExit, onShutdownSignal } from '@jobs/shared';
+import { ConfigError, createDatabase, createLogger, loadConfigOrExit, onShutdownSignal } from '@jobs/shared';
 import { startWorkerService } from './worker-service.js';
 
 const config = loadConfigOrExit();
@@ -13,9 +13,16 @@ if (config.isTest) {
     dataDir: config.dataDir,
     onError: (err) => log.warn({ err }, 'idle database connection failed'),
   });
-  const service = await startWorkerService(config, log, { db: database.db });
-  onShutdownSignal(log, async () => {
-    await service.close();
+  try {
+    const service = await startWorkerService(config, log, { db: database.db });
+    onShutdownSignal(log, async () => {
+      await service.close();
+      await database.close();
+    });
+  } catch (err) {
+    // A bad signing key file is a configuration error: one line, like a bad variable.
+    if (!(err instanceof ConfigError)) throw err;
     await database.close();
-  });
+    process.stderr.write(`${err.message}\n`, () => process.exit(1));
+  }
 }

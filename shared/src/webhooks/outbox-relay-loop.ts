@@ -25,8 +25,9 @@ export function startOutboxRelay(options: { db: Kysely<Database>; enqueue: Enque
     try {
       // Drain in batches; a big backlog (after an outage) should not wait for many intervals.
       for (;;) {
-        const result = await relayOutbox(db, enqueue);
+        const { failed, ...result } = await relayOutbox(db, enqueue);
         if (result.relayed > 0) log.info(result, 'outbox relayed');
+        for (const f of failed) log.error(f, 'outbox row cannot be delivered (invalid data): dropped');
         if (result.relayed < 100 || stopped) break;
       }
       if (lastError) log.info('outbox relay works again');

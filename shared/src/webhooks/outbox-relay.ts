@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, JsonObject } from '../db/schema.js';
+import { JobOptionsError, JobPayloadError } from '../jobs/errors.js';
 import type { EnqueueOptions } from '../jobs/types.js';
 import type { SendWebhookPayload } from './send-webhook-payload.js';
 import { patternsMatching, webhookIdOf } from './webhook-event.js';
@@ -13,6 +14,11 @@ export interface RelayResult {
   enqueued: number;
   /** Deliveries recorded as skipped (disabled subscriptions). */
   skipped: number;
+  /**
+   * Deliveries that can never be enqueued (the row's data fails the `sendWebhook` payload
+   * schema): dropped and reported, so one bad row cannot stall the outbox forever.
+   */
+  failed: { outboxId: string; subscriptionId: string; error: string }[];
 }
 
 /** The job of one event for one subscription: a relay repeated after a crash adds nothing. */
@@ -26,7 +32,7 @@ export const deliveryJobId = (outboxId: string, subscriptionId: string): string 
  * transaction rolls back and the rows wait for the next pass.
  */
 export async function relayOutbox(db: Kysely<Database>, enqueue: EnqueueSendWebhook, options: { batch?: number } = {}): Promise<RelayResult> {
-  const result: RelayResult = { relayed: 0, enqueued: 0, skipped: 0 };
+  const result: RelayResult = { relayed: 0, enqueued: 0, skipped: 0, failed: [] };
   await db.transaction().execute(async (trx) => {
     const rows = await trx
       .selectFrom('webhook_outbox')
@@ -54,8 +60,14 @@ export async function relayOutbox(db: Kysely<Database>, enqueue: EnqueueSendWebh
       });
       for (const sub of subscriptions) {
         if (sub.enabled) {
-          await enqueue(payloadOf(sub.id), { jobId: deliveryJobId(row.id, sub.id) });
-          result.enqueued++;
+          try {
+            await enqueue(payloadOf(sub.id), { jobId: deliveryJobId(row.id, sub.id) });
+            result.enqueued++;
+          } catch (err) {
+            // The queue being down rolls the whole pass back, to be retried; bad data never will succeed.
+            if (!(err instanceof JobPayloadError || err instanceof JobOptionsError)) throw err;
+            result.failed.push({ outboxId: row.id, subscriptionId: sub.id, error: err.message });
+          }
         } else {
           await trx.insertInto('webhook_event').values(skippedAttempt(payloadOf(sub.id))).execute();
           result.skipped++;

@@ -40,3 +40,19 @@ export function subscriptionMatches(patterns: readonly string[], resource: strin
 
 /** The stable id of an event, sent as `X-Webhook-Id` and as the body's `id` on every attempt. */
 export const webhookIdOf = (outboxId: string): string => `evt_${outboxId}`;
+
+/**
+ * A subscription URL as other subscribers may see it in `webhookSubscription.*` events: query,
+ * fragment and credentials dropped, since receivers often put their secret token there.
+ *
+ * @example
+ * urlWithoutSecrets('https://hooks.example.com/in?token=abc'); // 'https://hooks.example.com/in'
+ */
+export function urlWithoutSecrets(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '[invalid url]';
+  }
+}

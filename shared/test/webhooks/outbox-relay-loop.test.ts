@@ -50,4 +50,16 @@ describe("the scheduler's outbox relay pass", () => {
     const pending = await database.db.selectFrom('webhook_outbox').select('id').where('relayed_at', 'is', null).execute();
     expect(pending).toHaveLength(0);
   });
+
+  it('a row whose data can never be enqueued is dropped and reported, and does not stall the rows behind it', async () => {
+    const { log, lines } = captureLogger();
+    const sub = await database.db.insertInto('webhook_subscription').values({ url: 'http://example.test/', events: ['*'] }).returning('id').executeTakeFirstOrThrow();
+    // Written past the API's validation: a resource id longer than the payload schema allows.
+    const bad = await recordWebhookEvent(database.db, { resource: 'thing', action: 'create', resourceId: 'x'.repeat(500), data: {} });
+    const good = await recordWebhookEvent(database.db, { resource: 'thing', action: 'create', resourceId: 'ok', data: {} });
+    loop = startOutboxRelay({ db: database.db, enqueue: (p, o) => client.enqueueJob('sendWebhook', p, o), log, intervalMs: 50 });
+    await sleepUntil(() => client.getJob(`wh-${good}-${sub.id}`), { message: 'the good row relayed' });
+    expect(lines.find((l) => l.msg.startsWith('outbox row cannot be delivered'))).toMatchObject({ outboxId: bad, subscriptionId: sub.id });
+    expect(await client.getJob(`wh-${bad}-${sub.id}`)).toBeUndefined();
+  });
 });

@@ -1,11 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from '@hono/zod-openapi';
-import { JobOptionsError, JobPayloadError, UnknownHandlerError, type CronJob, type CronJobUpdate, type HandlerMap, type JsonObject, type Logger } from '@jobs/shared';
+import {
+  JobOptionsError,
+  JobPayloadError,
+  recordWebhookEvent,
+  UnknownHandlerError,
+  type CronJob,
+  type CronJobUpdate,
+  type HandlerMap,
+  type JsonObject,
+  type Logger,
+} from '@jobs/shared';
 import type { AppDeps } from '../app-env.js';
 import { ApiProblem } from '../problem.js';
 import type { CreateCronJobBody, UpdateCronJobBody } from '../schemas/cron-job-schemas.js';
-import { deleteCronJobRow, findCronJobRow, insertCronJobRow, isJobIdConflict, updateCronJobRow } from './cron-job-repository.js';
+import { relayAfterCommit } from '../webhooks/relay-after-commit.js';
+import { deleteCronJobRow, findCronJobRow, insertCronJobRow, isJobIdConflict, updateCronJobRow, type DbExecutor } from './cron-job-repository.js';
 import { checkHandlerPayload, checkPattern } from './cron-job-validation.js';
+import { toCronJobView } from './cron-job-view.js';
 import { notifyScheduler } from './scheduler-notify.js';
 
 /** Who asks, and where to log: each mutation is logged with its actor and cron id. */
@@ -44,12 +56,13 @@ export async function createCronJob(ctx: CommandContext, input: CreateCronJobInp
         max_attempts: input.maxAttempts,
         backoff_ms: input.backoffMs,
       });
-      // Webhooks (SPEC §8): the `cronJob.create` outbox row goes here, in this transaction.
+      await recordCronJobEvent(trx, 'create', created);
       return created;
     }),
   );
   ctx.log.info({ actor: ctx.actor, cronJobId: row.id, jobId: row.job_id }, 'cron job created');
   await notifyScheduler(ctx.deps, { cronJobId: row.id, op: 'create', jobId: row.job_id }, ctx.log);
+  await relayAfterCommit(ctx.deps, ctx.log);
   return row;
 }
 
@@ -73,12 +86,13 @@ export async function updateCronJob(ctx: CommandContext, id: string, patch: Upda
       const current = await findCronJobRow(trx, id, { forUpdate: true });
       if (!current) throw notFound(id);
       const updated = await updateCronJobRow(trx, id, checkedChanges(ctx.deps.handlers, current, patch));
-      // Webhooks (SPEC §8): the `cronJob.update` outbox row goes here, in this transaction.
+      await recordCronJobEvent(trx, 'update', updated!);
       return { row: updated!, before: current };
     }),
   );
   ctx.log.info({ actor: ctx.actor, cronJobId: row.id, jobId: row.job_id, fields: Object.keys(patch) }, 'cron job updated');
   await notifyScheduler(ctx.deps, { cronJobId: row.id, op: 'update', jobId: before.job_id }, ctx.log);
+  await relayAfterCommit(ctx.deps, ctx.log);
   return row;
 }
 
@@ -92,11 +106,12 @@ export async function deleteCronJob(ctx: CommandContext, id: string): Promise<vo
   const row = await ctx.deps.db.transaction().execute(async (trx) => {
     const deleted = await deleteCronJobRow(trx, id);
     if (!deleted) throw notFound(id);
-    // Webhooks (SPEC §8): the `cronJob.delete` outbox row goes here, in this transaction.
+    await recordCronJobEvent(trx, 'delete', deleted);
     return deleted;
   });
   ctx.log.info({ actor: ctx.actor, cronJobId: row.id, jobId: row.job_id }, 'cron job deleted');
   await notifyScheduler(ctx.deps, { cronJobId: row.id, op: 'delete', jobId: row.job_id }, ctx.log);
+  await relayAfterCommit(ctx.deps, ctx.log);
 }
 
 /**
@@ -144,6 +159,14 @@ function checkedChanges(handlers: HandlerMap, current: CronJob, patch: UpdateCro
   if (patch.maxAttempts !== undefined) changes.max_attempts = patch.maxAttempts;
   if (patch.backoffMs !== undefined) changes.backoff_ms = patch.backoffMs;
   return changes;
+}
+
+/**
+ * The webhook hook (SPEC §8): the `cronJob.<action>` event, with the row as the API shows it,
+ * written to the outbox inside the mutation's transaction; relayed once it commits.
+ */
+async function recordCronJobEvent(trx: DbExecutor, action: 'create' | 'update' | 'delete', row: CronJob): Promise<void> {
+  await recordWebhookEvent(trx, { resource: 'cronJob', action, resourceId: row.id, data: { ...toCronJobView(row) } });
 }
 
 /** Runs `write`, turning a unique violation on `job_id` into 409 naming `body.jobId`. */

@@ -1,3 +1,5 @@
+import { generateKeyPair } from 'node:crypto';
+import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
 import type { Redis } from 'ioredis';
 import {
@@ -7,9 +9,12 @@ import {
   createRedis,
   jobHandlers,
   loadConfig,
+  loadSigningKeys,
   redisKeys,
+  type Config,
   type HandlerMap,
   type JobClient,
+  type SigningKeys,
 } from '../../../../shared/src/index.js';
 import { captureLogger, cleanupPrefix, testPrefix, TEST_REDIS_URL, type CapturedLog } from '../../../../test/helpers/index.js';
 import { createTestDatabase, type TestDatabase } from '../../../../test/helpers/db.js';
@@ -33,9 +38,14 @@ export interface TestApp {
 
 /**
  * The real app in-process (`app.request`), on the real Redis (own prefix) and Postgres (own
- * schema). `auth: true` turns on HS256 bearer auth with {@link TEST_JWT_SECRET}.
+ * schema). `auth: true` turns on HS256 bearer auth with {@link TEST_JWT_SECRET}. Webhook signing
+ * keys are `signingKeys` when given, else one key generated in memory per test process (so
+ * nothing is written under DATA_DIR, and a non-local `env` may name `WEBHOOK_SIGNING_KEY_FILE:
+ * '/unused'` just to pass config validation).
  */
-export async function createTestApp(options: { auth?: boolean; handlers?: HandlerMap; redisUrl?: string; env?: Record<string, string> } = {}): Promise<TestApp> {
+export async function createTestApp(
+  options: { auth?: boolean; handlers?: HandlerMap; redisUrl?: string; env?: Record<string, string>; signingKeys?: SigningKeys } = {},
+): Promise<TestApp> {
   const prefix = testPrefix('api');
   const config = loadConfig({
     APP_ENV: 'test',
@@ -43,6 +53,8 @@ export async function createTestApp(options: { auth?: boolean; handlers?: Handle
     ...(options.auth ? { AUTH_JWT_SECRET: TEST_JWT_SECRET, AUTH_ISSUER: 'test-issuer', AUTH_AUDIENCE: 'jobs-api' } : {}),
     ...options.env,
   });
+  // Before anything opens: nothing to close if it throws.
+  const signingKeys = options.signingKeys ?? (await testSigningKeys(config));
   const database = await createTestDatabase();
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
   const redis = createRedis(redisUrl, 'producer');
@@ -63,6 +75,7 @@ export async function createTestApp(options: { auth?: boolean; handlers?: Handle
     keys: redisKeys(prefix, 'jobs'),
     metrics: createMetricsRegistry('api', { defaultMetrics: false }),
     auth: createTokenVerifier(config),
+    signingKeys,
   };
   const app = createApp(deps);
   return {
@@ -85,6 +98,14 @@ export async function createTestApp(options: { auth?: boolean; handlers?: Handle
       if (!options.redisUrl) await cleanupPrefix(prefix);
     },
   };
+}
+
+let generatedPem: Promise<string> | undefined;
+
+/** Keys from a 2048-bit RSA key generated once per test process (generating one takes a while). */
+async function testSigningKeys(config: Config): Promise<SigningKeys> {
+  generatedPem ??= promisify(generateKeyPair)('rsa', { modulusLength: 2048 }).then(({ privateKey }) => privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+  return loadSigningKeys({ ...config, webhook: { ...config.webhook, signingKey: await generatedPem, signingKeyFile: undefined, nextSigningKey: undefined } });
 }
 
 /** An HS256 token for the test app; override claims to make it wrong on purpose. */

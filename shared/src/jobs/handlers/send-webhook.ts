@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { recordWebhookEvent } from '../../webhooks/outbox.js';
+import { urlWithoutSecrets } from '../../webhooks/webhook-event.js';
 import { requestBodyOf, skippedAttempt } from '../../webhooks/outbox-relay.js';
 import { sendWebhookPayloadSchema, type SendWebhookPayload } from '../../webhooks/send-webhook-payload.js';
 import { webhookHeaders } from '../../webhooks/signature.js';
@@ -105,7 +106,7 @@ async function countFailure(db: Kysely<Database>, subscriptionId: string, thresh
       .set({ enabled: false, disabled_at: sql`now()`, disabled_reason: reason, updated_at: sql`now()` })
       .where('id', '=', subscriptionId)
       .execute();
-    await recordWebhookEvent(trx, { resource: 'webhookSubscription', action: 'disabled', resourceId: subscriptionId, data: { id: subscriptionId, url: row.url, reason } });
+    await recordWebhookEvent(trx, { resource: 'webhookSubscription', action: 'disabled', resourceId: subscriptionId, data: { id: subscriptionId, url: urlWithoutSecrets(row.url), reason } });
     return reason;
   });
 }
