@@ -1,3 +1,4 @@
+import { isClusterUrl } from '../redis/redis-url.js';
 import { envSchema } from './env-schema.js';
 
 /** Validated configuration shared by the three services. Built once by {@link loadConfig}. */
@@ -10,7 +11,9 @@ export interface Config {
   port: number;
   workerPort: number;
   schedulerPort: number;
+  /** `redis://`, `rediss://`, or a Redis Cluster's seed nodes: `redis+cluster://host:port[,host:port…]` (see `parseRedisUrl`). */
   redisUrl: string;
+  /** BullMQ key prefix; with a cluster URL it must contain a hash tag such as `{jobs}`. */
   queuePrefix: string;
   queueName: string;
   /** Unset only in local (embedded PGlite under `dataDir`) and test (each test brings its own). */
@@ -82,6 +85,10 @@ export function loadConfig(source: EnvInput = process.env): Config {
   if (authSources > 1) {
     throw new ConfigError('AUTH_JWT_SECRET', 'conflicts: set only one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY, AUTH_JWKS_URL');
   }
+  if (isClusterUrl(e.REDIS_URL) && !hasHashTag(e.QUEUE_PREFIX)) {
+    // Without a hash tag BullMQ's keys spread over slots and its multi-key scripts fail (CROSSSLOT).
+    throw new ConfigError('QUEUE_PREFIX', `must contain a hash tag in braces, such as {jobs}, when REDIS_URL is a cluster (got "${e.QUEUE_PREFIX}")`);
+  }
   if (e.WEBHOOK_SIGNING_KEY && e.WEBHOOK_SIGNING_KEY_FILE) {
     throw new ConfigError('WEBHOOK_SIGNING_KEY', 'conflicts with WEBHOOK_SIGNING_KEY_FILE: set only one');
   }
@@ -129,6 +136,20 @@ export function loadConfig(source: EnvInput = process.env): Config {
     },
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/**
+ * Whether Redis Cluster hashes every key under `prefix` by the same part: the first `{…}` with
+ * something between the braces (Redis' hash tag rule).
+ *
+ * @example
+ * hasHashTag('{jobs}'); // true
+ * hasHashTag('bull');   // false
+ */
+export function hasHashTag(prefix: string): boolean {
+  const open = prefix.indexOf('{');
+  const close = open === -1 ? -1 : prefix.indexOf('}', open + 1);
+  return close > open + 1;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRedisUrl, RedisUrlError } from '../redis/redis-url.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -6,10 +7,14 @@ const bool = z
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-const redisUrl = z
-  .string()
-  .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
-  .pipe(z.url());
+/** `redis://`, `rediss://`, or a Redis Cluster's seed nodes as `redis+cluster://host:port[,host:port…]`. */
+const redisUrl = z.string().superRefine((value, ctx) => {
+  try {
+    parseRedisUrl(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof RedisUrlError ? err.message : String(err) });
+  }
+});
 
 const postgresUrl = z
   .string()

@@ -1,7 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
@@ -87,6 +85,8 @@ async function openPglite(
   onError: (err: Error) => void,
 ): Promise<DatabaseHandle> {
   await mkdir(dataDir, { recursive: true });
+  // Loaded only here: deployments run on Postgres, and their images leave PGlite (27 MB) out.
+  const [{ PGlite }, { createPgConfig }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite/node-postgres')]);
   const pglite = await PGlite.create(dataDir);
   // PGlite is a single session, so a search_path set here holds for every query that follows.
   if (schema) await pglite.exec(`create schema if not exists "${schema}"; set search_path to "${schema}"`);

@@ -1,0 +1,212 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/lib/free-port.js';
+import {
+  closeRedis,
+  ConfigError,
+  createJobClient,
+  createRedis,
+  createWorker,
+  hasHashTag,
+  loadConfig,
+  parseRedisUrl,
+  publishCronChanged,
+  redisKeys,
+  startCronScheduler,
+  type JobClient,
+  type JobWorker,
+} from '../../shared/src/index.js';
+import { createTestDatabase } from '../helpers/db.js';
+import { allTestHandlers } from '../fixtures/test-handlers.js';
+import { captureLogger, sleepUntil } from '../helpers/index.js';
+
+const run = promisify(execFile);
+const PREFIX = '{jobs}';
+
+describe('REDIS_URL for Redis Cluster (SPEC §2)', () => {
+  it('parses seed nodes, credentials and TLS from redis+cluster:// URLs', () => {
+    expect(parseRedisUrl('redis://127.0.0.1:6379')).toEqual({ mode: 'standalone', url: 'redis://127.0.0.1:6379' });
+    expect(parseRedisUrl('redis+cluster://redis-0:7000,redis-1,[::1]:7002/')).toEqual({
+      mode: 'cluster',
+      nodes: [
+        { host: 'redis-0', port: 7000 },
+        { host: 'redis-1', port: 6379 },
+        { host: '::1', port: 7002 },
+      ],
+      tls: false,
+      username: undefined,
+      password: undefined,
+    });
+    expect(parseRedisUrl('rediss+cluster://app:p%40ss@cache.example:6380')).toMatchObject({ tls: true, username: 'app', password: 'p@ss' });
+    for (const bad of ['redis+cluster://', 'redis+cluster://a:99999', 'redis+cluster://a:1/2', 'redis+cluster://a:1?tls=1', 'http://x', 'redis+sentinel://a:1']) {
+      expect(() => parseRedisUrl(bad), bad).toThrow();
+    }
+  });
+
+  it('config accepts a cluster URL only with a hash-tagged QUEUE_PREFIX', () => {
+    expect(loadConfig({ APP_ENV: 'test', REDIS_URL: 'redis+cluster://a:7000,b:7001', QUEUE_PREFIX: '{jobs}' }).redisUrl).toBe('redis+cluster://a:7000,b:7001');
+    expect(() => loadConfig({ APP_ENV: 'test', REDIS_URL: 'redis+cluster://a:7000' })).toThrow(ConfigError);
+    expect(() => loadConfig({ APP_ENV: 'test', REDIS_URL: 'redis+cluster://a:7000' })).toThrow(/QUEUE_PREFIX must contain a hash tag/);
+    expect(() => loadConfig({ APP_ENV: 'test', REDIS_URL: 'redis+cluster://a:x' })).toThrow(/REDIS_URL has a bad cluster node/);
+    expect([hasHashTag('{jobs}'), hasHashTag('app{jobs}'), hasHashTag('{}jobs'), hasHashTag('bull')]).toEqual([true, true, false, false]);
+  });
+});
+
+/** Three masters on loopback ports, no replicas, nothing on disk. */
+interface TestCluster {
+  ports: number[];
+  /** The master that serves the hash slot of `{jobs}`. */
+  ownerPort: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function startCluster(): Promise<TestCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'jobs-cluster-'));
+  const procs: ChildProcess[] = [];
+  const clients: Redis[] = [];
+  const stop = async () => {
+    for (const c of clients) c.disconnect();
+    await Promise.all(
+      procs.map((p) => (p.exitCode === null && p.signalCode === null ? new Promise((resolve) => (p.once('exit', resolve), p.kill('SIGKILL'))) : undefined)),
+    );
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      // The bus port is named explicitly: port + 10000 may be taken, or past 65535.
+      const [port, busPort] = [await freePort(), await freePort()];
+      ports.push(port);
+      // prettier-ignore
+      const args = ['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
+        '--cluster-config-file', `nodes-${port}.conf`, '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'];
+      const proc = spawn('redis-server', args, { stdio: 'ignore' });
+      procs.push(proc);
+    }
+    for (const port of ports) {
+      const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50 });
+      client.on('error', () => {}); // refused until the server listens
+      clients.push(client);
+      await sleepUntil(() => client.connect().then(() => true, () => false), { timeoutMs: 10_000, message: `redis-server on ${port}` });
+    }
+    await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
+    await sleepUntil(async () => (await Promise.all(clients.map((c) => c.cluster('INFO')))).every((info) => String(info).includes('cluster_state:ok')), {
+      timeoutMs: 15_000,
+      intervalMs: 100,
+      message: 'cluster_state:ok on every node',
+    });
+    // Which master serves the {jobs} slot: the worker is seeded with another one, so it has to discover it.
+    const slots = await clients[0]!.cluster('SLOTS');
+    const slot = Number(await clients[0]!.cluster('KEYSLOT', PREFIX));
+    const ownerPort = slots.find(([from, to]) => slot >= from && slot <= to)![2]![1];
+    return { ports, ownerPort, url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+describe('worker, job client and scheduler on a real 3-master Redis Cluster, prefix {jobs}', () => {
+  let cluster: TestCluster;
+  let worker: JobWorker;
+  let client: JobClient<typeof allTestHandlers>;
+  let redis: ReturnType<typeof createRedis>;
+  const ns = `${PREFIX}:test`;
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    // One seed that does not serve {jobs}: the client must discover the cluster to get anywhere.
+    const url = `redis+cluster://127.0.0.1:${cluster.ports.find((p) => p !== cluster.ownerPort)}`;
+    worker = createWorker({ handlers: allTestHandlers, redisUrl: url, prefix: PREFIX, concurrency: 5, logger: captureLogger('warn').log, shutdownTimeoutMs: 2_000 });
+    client = createJobClient({ handlers: allTestHandlers, redisUrl: cluster.url, prefix: PREFIX });
+    redis = createRedis(cluster.url, 'worker');
+    await worker.waitUntilReady();
+  }, 60_000);
+
+  afterAll(async () => {
+    await client?.close();
+    await worker?.close();
+    if (redis) await closeRedis(redis);
+    await cluster?.stop();
+  });
+
+  const events = async (list: string) => (await redis.lrange(list, 0, -1)).map((raw) => JSON.parse(raw) as { event?: string; tag?: string; jobId?: string });
+
+  it('runs enqueued jobs to completion', async () => {
+    const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => client.enqueueJob('record', { list: `${ns}:records`, tag: `t${i}` })));
+    await sleepUntil(async () => (await Promise.all(ids.map((id) => client.getJob(id)))).every((job) => job?.state === 'completed'), {
+      timeoutMs: 15_000,
+      message: '20 jobs completed',
+    });
+    expect(await redis.llen(`${ns}:records`)).toBe(20);
+    expect((await client.getJob(ids[0]!))?.result).toEqual({ tag: 't0' });
+  });
+
+  it('cancels a running job across the cluster (abort channel over pub/sub)', async () => {
+    const list = `${ns}:slow`;
+    const id = await client.enqueueJob('slow', { list, ms: 30_000 });
+    await sleepUntil(async () => (await events(list)).some((e) => e.event === 'start'), { message: 'slow job started' });
+    expect(await client.cancelJob(id)).toBe('aborting');
+    await sleepUntil(async () => (await events(list)).some((e) => e.event === 'aborted'), { message: 'slow job aborted' });
+    await sleepUntil(async () => (await client.getJob(id))?.state === 'cancelled', { message: 'job cancelled' });
+    expect(await client.getJob(id)).toMatchObject({ state: 'cancelled', failedReason: 'job cancelled' });
+  });
+
+  it('supersedes a running job (our own Lua scripts and keys under the {jobs} hash tag)', async () => {
+    await client.enqueueJob('latest', { ns: `${ns}:l`, key: 'k', tag: 'old', ms: 30_000 });
+    await sleepUntil(async () => (await events(`${ns}:l:events`)).some((e) => e.event === 'start' && e.tag === 'old'), { message: 'old started' });
+    await client.enqueueJob('latest', { ns: `${ns}:l`, key: 'k', tag: 'new', ms: 0 });
+    await sleepUntil(async () => (await events(`${ns}:l:events`)).some((e) => e.event === 'end' && e.tag === 'new'), { message: 'new ended' });
+    expect((await events(`${ns}:l:events`)).filter((e) => e.event === 'aborted').map((e) => e.tag)).toEqual(['old']);
+  });
+
+  it('the scheduler leads, syncs a cron row into a job scheduler and applies a change notice', async () => {
+    const t = await createTestDatabase();
+    const scheduler = startCronScheduler({ db: t.db, redisUrl: cluster.url, prefix: PREFIX, reconcileMs: 60_000, logger: captureLogger('warn').log });
+    try {
+      const row = await t.db
+        .insertInto('cron_job')
+        .values({ job_id: 'nightly', name: 'Nightly', pattern: '0 2 * * *', handler: 'echo', payload: { message: 'hi' } })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await scheduler.waitUntilReady();
+      await sleepUntil(() => scheduler.isLeader, { message: 'leader' });
+      await sleepUntil(async () => (await client.queue.getJobSchedulers()).some((x) => x.key === 'nightly'), { message: 'row synced' });
+      await t.db.updateTable('cron_job').set({ pattern: '30 2 * * *' }).where('id', '=', row.id).execute();
+      await publishCronChanged(redis, redisKeys(PREFIX, 'jobs'), { cronJobId: row.id, op: 'update' });
+      await sleepUntil(async () => (await client.queue.getJobSchedulers()).find((x) => x.key === 'nightly')?.pattern === '30 2 * * *', {
+        message: 'change applied through pub/sub',
+      });
+    } finally {
+      await scheduler.close();
+      await t.close();
+    }
+  });
+
+  it('keeps every key of the queue in the one hash slot of {jobs}', async () => {
+    const sizes = await Promise.all(
+      cluster.ports.map(async (port) => {
+        const node = new Redis({ port, host: '127.0.0.1' });
+        try {
+          return await node.dbsize();
+        } finally {
+          node.disconnect();
+        }
+      }),
+    );
+    expect(sizes.filter((n) => n > 0)).toHaveLength(1);
+    expect(sizes[cluster.ports.indexOf(cluster.ownerPort)]).toBeGreaterThan(0);
+    expect((redis as unknown as { isCluster: boolean }).isCluster).toBe(true);
+    const keys = redisKeys(PREFIX, 'jobs');
+    const slot = await redis.cluster('KEYSLOT', PREFIX);
+    for (const key of [keys.abortChannel, keys.schedulerLeader, keys.singletonLock('h', 'k'), `${PREFIX}:jobs:wait`]) {
+      expect(await redis.cluster('KEYSLOT', key)).toBe(slot);
+    }
+  });
+});
