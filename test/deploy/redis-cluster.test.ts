@@ -79,9 +79,17 @@ async function startCluster(): Promise<TestCluster> {
   };
   try {
     const ports: number[] = [];
+    const taken = new Set<number>();
+    // Six distinct free ports: a port just released may be handed out again.
+    const nextPort = async (): Promise<number> => {
+      for (;;) {
+        const p = await freePort();
+        if (!taken.has(p)) return taken.add(p), p;
+      }
+    };
     for (let i = 0; i < 3; i++) {
       // The bus port is named explicitly: port + 10000 may be taken, or past 65535.
-      const [port, busPort] = [await freePort(), await freePort()];
+      const [port, busPort] = [await nextPort(), await nextPort()];
       ports.push(port);
       // prettier-ignore
       const args = ['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
@@ -90,10 +98,11 @@ async function startCluster(): Promise<TestCluster> {
       procs.push(proc);
     }
     for (const port of ports) {
-      const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50 });
+      // ioredis retries by itself and queues the PING until the server listens.
+      const client = new Redis({ port, host: '127.0.0.1', retryStrategy: () => 50 });
       client.on('error', () => {}); // refused until the server listens
       clients.push(client);
-      await sleepUntil(() => client.connect().then(() => true, () => false), { timeoutMs: 10_000, message: `redis-server on ${port}` });
+      await sleepUntil(() => client.ping().then(() => true, () => false), { timeoutMs: 10_000, message: `redis-server on ${port}` });
     }
     await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
     await sleepUntil(async () => (await Promise.all(clients.map((c) => c.cluster('INFO')))).every((info) => String(info).includes('cluster_state:ok')), {

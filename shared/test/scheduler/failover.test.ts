@@ -57,9 +57,12 @@ describe('scheduler leadership across processes', () => {
     // Added with plain SQL and no message while nobody leads: only the new leader's first pass can sync it.
     const orphaned = await insertRow(t.db);
     await sleepUntil(() => leads(standby), { timeoutMs: 15_000, message: 'the standby to take over' });
-    expect(electedAt(standby)! - diedAt).toBeLessThan(ttlMs + retryMs + 1_000);
+    // SPEC §5: within ~15 s of the leader's death (here the TTL is 2 s; the bound leaves room for a loaded CI machine).
+    expect(electedAt(standby)! - diedAt).toBeLessThan(15_000);
     expect(await lockHolderPid()).toBe(String(standby.proc.pid));
     await untilSchedulers(queue, ids, [row.job_id, orphaned.job_id].sort());
+    // The pass is logged after its writes land; wait for the line rather than racing it.
+    await sleepUntil(() => passesOf(standby).length > 0, { message: "the new leader's first pass logged" });
     expect(passesOf(standby)[0]).toMatchObject({ kind: 'full', outcome: 'ok', result: { upserted: 1, unchanged: 1, removed: 0, failed: 0 } });
   });
 
@@ -71,7 +74,8 @@ describe('scheduler leadership across processes', () => {
     expect(leader.output()).toContain('scheduler-closed');
     const exitedAt = Date.now();
     await sleepUntil(() => leads(standby), { timeoutMs: 5_000, message: 'the standby to take over' });
-    expect(electedAt(standby)! - exitedAt).toBeLessThan(1_000);
+    // Far below the 10 s standby retry: only the release (and its announcement) explains it.
+    expect(electedAt(standby)! - exitedAt).toBeLessThan(5_000);
     expect(await lockHolderPid()).toBe(String(standby.proc.pid));
 
     const row = await insertRow(t.db);
