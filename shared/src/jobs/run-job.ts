@@ -28,7 +28,8 @@ const superseded = (by: string | undefined): SupersededResult => ({ $outcome: 's
  * no retry; shutdown → back to the queue without spending an attempt.
  */
 export async function runJob(deps: RunDeps, def: AnyJobDefinition, job: Job, token: string | undefined, ctx: JobContext, payload: unknown): Promise<unknown> {
-  const { log, jobId, handlerName } = ctx;
+  // `ctx.log` is built on first read (a pino child per job is costly): read it only to log.
+  const { jobId, handlerName } = ctx;
   const key = def.keyOf?.(payload);
   const latestKey = def.pattern === 'superseding' && key !== undefined ? deps.keys.supersedeLatest(handlerName, key) : undefined;
 
@@ -48,7 +49,7 @@ export async function runJob(deps: RunDeps, def: AnyJobDefinition, job: Job, tok
       if (!lock) {
         finished = false;
         const wait = Math.round(def.singleton.retryDelayMs * (0.8 + Math.random() * 0.4));
-        log.debug({ retryInMs: wait }, 'singleton lock taken: job put back');
+        ctx.log.debug({ retryInMs: wait }, 'singleton lock taken: job put back');
         await job.moveToDelayed(Date.now() + wait, token);
         throw new DelayedError();
       }
@@ -73,21 +74,21 @@ export async function runJob(deps: RunDeps, def: AnyJobDefinition, job: Job, tok
     return result;
   } finally {
     await lock?.release();
-    if (lock?.lost) log.warn('singleton lock was lost while the job ran (renewal failed for longer than its TTL)');
+    if (lock?.lost) ctx.log.warn('singleton lock was lost while the job ran (renewal failed for longer than its TTL)');
     if (latestKey && finished) await releaseLatest(deps.redis, latestKey, jobId).catch(() => undefined);
   }
 
   async function settleAbort(reason: AbortReason, by: string | undefined): Promise<unknown> {
     if (reason === AbortReason.superseded) {
-      log.info({ supersededBy: by }, 'job superseded');
+      ctx.log.info({ supersededBy: by }, 'job superseded');
       return superseded(by);
     }
     if (reason === AbortReason.shutdown) {
-      log.warn('job interrupted by shutdown: back in the queue, no attempt spent');
+      ctx.log.warn('job interrupted by shutdown: back in the queue, no attempt spent');
       await job.moveToDelayed(Date.now(), token);
       throw new DelayedError();
     }
-    log.warn('job cancelled');
+    ctx.log.warn('job cancelled');
     throw new UnrecoverableError(CANCELLED_REASON);
   }
 }
