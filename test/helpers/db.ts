@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
+import pg from 'pg';
 import { createDatabase, migrateToLatest, type Database } from '../../shared/src/db/index.js';
 
 export interface TestDatabase {
@@ -26,13 +27,13 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       try {
-        await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(handle.db);
+        await withSchemaDdlLock(databaseUrl, () => sql`drop schema if exists ${sql.id(schema)} cascade`.execute(handle.db));
       } finally {
         await handle.close();
       }
     })());
   try {
-    if (options.migrate !== false) await migrateRetryingConcurrentDrops(handle.db, schema);
+    if (options.migrate !== false) await withSchemaDdlLock(databaseUrl, () => migrateToLatest(handle.db, { schema }));
   } catch (err) {
     await close();
     throw err;
@@ -41,18 +42,18 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
 }
 
 /**
- * Kysely's migrator introspects the tables of every schema it may use; another test dropping its
- * own schema at that moment makes the query fail with "schema … does not exist" (3F000) or
- * "relation … does not exist" (42P01). Nothing was migrated then, so trying again is safe.
+ * Kysely's migrator introspects the tables of every schema in the database; another test
+ * creating or dropping its own schema at that moment makes that catalog query fail ("schema …
+ * does not exist", "column … does not exist"). Test files run in parallel processes, so their
+ * schema DDL takes turns under one Postgres advisory lock, held on a connection of its own.
  */
-async function migrateRetryingConcurrentDrops(db: Kysely<Database>, schema: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await migrateToLatest(db, { schema });
-      return;
-    } catch (err) {
-      const code = ((err as { cause?: { code?: string } }).cause ?? {}).code;
-      if (attempt >= 5 || (code !== '3F000' && code !== '42P01')) throw err;
-    }
+async function withSchemaDdlLock<T>(databaseUrl: string, work: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`select pg_advisory_lock(hashtext('jobs-test-schema-ddl'))`);
+    return await work();
+  } finally {
+    await client.end(); // ending the session releases the lock
   }
 }

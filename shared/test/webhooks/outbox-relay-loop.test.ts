@@ -59,7 +59,9 @@ describe("the scheduler's outbox relay pass", () => {
     const good = await recordWebhookEvent(database.db, { resource: 'thing', action: 'create', resourceId: 'ok', data: {} });
     loop = startOutboxRelay({ db: database.db, enqueue: (p, o) => client.enqueueJob('sendWebhook', p, o), log, intervalMs: 50 });
     await sleepUntil(() => client.getJob(`wh-${good}-${sub.id}`), { message: 'the good row relayed' });
-    expect(lines.find((l) => l.msg.startsWith('outbox row cannot be delivered'))).toMatchObject({ outboxId: bad, subscriptionId: sub.id });
+    // Reported once the pass ends, just after the good row's job was enqueued.
+    const reported = await sleepUntil(() => lines.find((l) => l.msg.startsWith('outbox row cannot be delivered')), { message: 'bad row reported' });
+    expect(reported).toMatchObject({ outboxId: bad, subscriptionId: sub.id });
     expect(await client.getJob(`wh-${bad}-${sub.id}`)).toBeUndefined();
   });
 });
