@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 
-// The compare-and-set scripts of the singleton lock (jobs/patterns/singleton-lock.ts), as
-// reusable primitives: only the holder of the token may extend or release, so a holder whose
-// lock already expired (and was taken by another) can never touch the new holder's lock.
+// Compare-and-set lock primitives shared by the singleton job lock and the scheduler's leader
+// lock: only the holder of the token may extend or release, so a holder whose lock already
+// expired (and was taken by another) can never touch the new holder's lock.
 const EXTEND = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 

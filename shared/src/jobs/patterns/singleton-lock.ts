@@ -1,10 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-
-// Compare-and-set scripts: only the holder of the token may extend or release the lock, so a
-// run whose lock already expired (and was taken by another) cannot free someone else's lock.
-const EXTEND = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+import { extendLock, newLockToken, releaseLock, tryAcquireLock } from '../../redis/token-lock.js';
 
 export interface HeldLock {
   /** Stops renewing and releases the lock if this holder still has it. */
@@ -16,21 +11,21 @@ export interface HeldLock {
 /**
  * Takes the lock `key` for `ttlMs` if free, renewing it every third of the TTL while held.
  * Returns undefined when someone else holds it. If the process dies, the lock expires after
- * `ttlMs`, so a crashed holder never blocks forever.
+ * `ttlMs`, so a crashed holder never blocks forever. Only the holder's token may extend or
+ * release it (compare-and-set), so a late holder never frees someone else's lock.
  *
  * @example
  * const lock = await acquireLock(redis, 'bull:jobs:lock:singleton:dailyCleanup:', 30_000);
  * if (lock) try { … } finally { await lock.release(); }
  */
 export async function acquireLock(redis: Redis, key: string, ttlMs: number): Promise<HeldLock | undefined> {
-  const token = randomUUID();
-  const ok = await redis.set(key, token, 'PX', ttlMs, 'NX');
-  if (ok !== 'OK') return undefined;
+  const token = newLockToken();
+  if (!(await tryAcquireLock(redis, key, token, ttlMs))) return undefined;
   let lost = false;
   const timer = setInterval(() => {
-    redis.eval(EXTEND, 1, key, token, ttlMs).then(
-      (res) => {
-        if (res === 0) lost = true;
+    extendLock(redis, key, token, ttlMs).then(
+      (held) => {
+        if (!held) lost = true;
       },
       () => undefined, // a blip: the next renewal tries again before the TTL runs out
     );
@@ -42,7 +37,7 @@ export async function acquireLock(redis: Redis, key: string, ttlMs: number): Pro
     },
     async release() {
       clearInterval(timer);
-      await redis.eval(RELEASE, 1, key, token).catch(() => undefined); // expires by itself otherwise
+      await releaseLock(redis, key, token).catch(() => undefined); // expires by itself otherwise
     },
   };
 }
