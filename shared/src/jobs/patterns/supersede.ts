@@ -2,9 +2,8 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../redis/namespace.js';
 import { AbortReason } from '../abort/abort-reason.js';
+import { releaseLock } from '../../redis/token-lock.js';
 import { requestAbort } from '../abort/request-abort.js';
-
-const DELETE_IF_EQUAL = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 /** States in which a job has not started and can simply be removed. */
 const NOT_STARTED = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
@@ -37,5 +36,6 @@ export function latestJobId(redis: Redis, latestKey: string): Promise<string | n
 
 /** Forgets `jobId` as the latest of its key once it has finished for good (unless a newer one took over). */
 export async function releaseLatest(redis: Redis, latestKey: string, jobId: string): Promise<void> {
-  await redis.eval(DELETE_IF_EQUAL, 1, latestKey, jobId);
+  // The same compare-and-delete as a lock release: the job id is the "token".
+  await releaseLock(redis, latestKey, jobId);
 }
