@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
@@ -8,6 +8,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['development'] } },
   test: {
     include: ['shared/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    // The system tests run the whole system under load, one file at a time: vitest.system.config.ts.
+    exclude: [...configDefaults.exclude, 'test/system/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

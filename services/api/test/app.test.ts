@@ -82,6 +82,7 @@ describe('api app: health, errors, OpenAPI', () => {
     expect(Object.keys(doc.paths['/api/admin/job']!)).toEqual(['post']);
     expect(Object.keys(doc.paths['/api/admin/job/{id}']!).sort()).toEqual(['delete', 'get']);
     expect(doc.paths['/api/admin/handler']).toBeDefined();
+    for (const path of ['/healthz', '/readyz', '/metrics']) expect(Object.keys(doc.paths[path] ?? {}), path).toEqual(['get']);
     const docs = await t.call('GET', '/api/docs');
     expect(docs.status).toBe(200);
     expect(await docs.text()).toContain('/api/openapi.json');

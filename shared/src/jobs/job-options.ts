@@ -24,9 +24,13 @@ export const enqueueOptionsSchema = z
   })
   .strict();
 
-/** How long finished jobs stay visible (BullBoard, `GET /job/:id`) before BullMQ trims them. */
+/**
+ * How long finished jobs stay visible (BullBoard, `GET /job/:id`) before BullMQ trims them. The
+ * count is a memory bound; it is generous so that at ~1,000 jobs/s a caller polling for its
+ * result still finds it for over a minute (with 10,000 it was gone after ~10 s).
+ */
 const retention = {
-  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnComplete: { age: 24 * 3600, count: 100_000 },
   removeOnFail: { age: 7 * 24 * 3600, count: 50_000 },
   // Handler log lines mirrored into the job (shown by BullBoard): the newest 100 are kept.
   keepLogs: 100,
