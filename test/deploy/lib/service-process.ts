@@ -1,49 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sleepUntil } from '../../helpers/index.js';
+import { sleepUntil, spawnCommand, type Child } from '../../helpers/index.js';
 
-export interface ServiceProcess {
-  proc: ChildProcess;
-  output(): string;
-  /** Exit code, or the signal's name. */
-  exited: Promise<number | string>;
-  /** Signals the process, or its whole group when it was started `detached` (npm → sh → node). */
-  kill(signal?: NodeJS.Signals): void;
-}
+export type ServiceProcess = Child;
 
 /**
  * Starts a command with exactly `env` (plus PATH and HOME): nothing leaks in from the test
  * runner's environment (which has APP_ENV=test), as in a container.
  */
 export function spawnService(command: string[], options: { cwd: string; env: Record<string, string>; detached?: boolean }): ServiceProcess {
-  const [file, ...args] = command;
-  const proc = spawn(file!, args, {
-    cwd: options.cwd,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: options.detached ?? false,
-  });
-  let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = once(proc, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
-  return {
-    proc,
-    output: () => out,
-    exited,
-    kill(signal = 'SIGTERM') {
-      try {
-        // The group may outlive its leader (npm exits before the node it started).
-        if (options.detached) process.kill(-proc.pid!, signal);
-        else if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      } catch {
-        // already gone
-      }
-    },
-  };
+  return spawnCommand(command, { ...options, cleanEnv: true });
 }
 
 /** Polls `http://127.0.0.1:<port>/healthz` until it answers 200; fails early if the process exits. */
