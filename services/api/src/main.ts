@@ -1,18 +1,15 @@
-import { ConfigError, createDatabase, createLogger, loadConfigOrExit, migrateToLatest, onShutdownSignal } from '@jobs/shared';
+import { ConfigError, createLogger, loadConfigOrExit, onShutdownSignal, openServiceDatabase } from '@jobs/shared';
 import { startApiService } from './api-service.js';
 import { AuthNotConfiguredError } from './auth/auth-policy.js';
+import { createTokenVerifier } from './auth/token-verifier.js';
 
 const config = loadConfigOrExit();
 const log = createLogger({ level: config.logLevel, pretty: config.isLocal && process.stdout.isTTY });
 
 try {
-  const database = await createDatabase({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    onError: (err) => log.warn({ err }, 'idle database connection failed'),
-  });
-  // Deployments migrate in a separate step (`npm run migrate`) so replicas never race on it.
-  if (config.isLocal) await migrateToLatest(database.db);
+  // Refuse before waiting on anything: a missing auth config is not going to appear.
+  if (!config.isLocal && !createTokenVerifier(config)) throw new AuthNotConfiguredError(config.appEnv);
+  const database = await openServiceDatabase(config, log);
   const api = await startApiService(config, log, { db: database.db }).catch(async (err: unknown) => {
     await database.close();
     throw err;
