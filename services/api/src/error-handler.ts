@@ -1,18 +1,8 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { JobOptionsError, JobPayloadError, QueueUnavailableError, UnknownHandlerError, type Logger } from '@jobs/shared';
+import { isDatabaseUnavailable, JobOptionsError, JobPayloadError, QueueUnavailableError, UnknownHandlerError, type Logger } from '@jobs/shared';
 import { ApiProblem, problem } from './problem.js';
 import { badRequest } from './validation-hook.js';
-
-const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300']);
-
-/** Postgres is unreachable or refusing connections (as opposed to a bad query). */
-export function isDatabaseUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: string }).code ?? '';
-  if (DB_DOWN_CODES.has(code) || code.startsWith('08')) return true;
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(err.message);
-}
 
 /**
  * The single `onError` of the app: domain errors become the problem documents their meaning

@@ -1,17 +1,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { createDatabase, type DatabaseHandle } from './database.js';
+import { isDatabaseUnavailable } from './db-errors.js';
 import { migrateToLatest } from './migrator.js';
-
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'EAI_AGAIN', '57P03']);
-
-/** Postgres is not there yet (starting, restarting, network), as opposed to a wrong URL or password. */
-function isUnreachable(err: unknown): boolean {
-  const code = (err as { code?: string }).code ?? '';
-  if (UNREACHABLE.has(code)) return true;
-  if (err instanceof AggregateError) return err.errors.some(isUnreachable);
-  return err instanceof Error && /timeout exceeded when trying to connect|Connection terminated/i.test(err.message);
-}
 
 /**
  * Opens a service's database from the config, waiting (and saying so, once) while Postgres is
@@ -33,7 +24,7 @@ export async function openServiceDatabase(config: Config, log: Logger, options: 
       if (config.isLocal) await migrateToLatest(database.db);
       return database;
     } catch (err) {
-      if (!isUnreachable(err)) throw err;
+      if (!isDatabaseUnavailable(err)) throw err;
       const message = err instanceof Error && err.message ? err.message : String((err as { code?: string }).code ?? err);
       if (message !== lastError) log.warn({ err: { message } }, 'database unreachable: waiting for it');
       lastError = message;

@@ -48,3 +48,26 @@ export class QueueUnavailableError extends Error {
     super(`the job queue (Redis) is unavailable: ${detail}`);
   }
 }
+
+/**
+ * Thrown by a handler when something it needs is down (its database, say) rather than the job
+ * being wrong: the worker puts the job back with a capped backoff **without spending an
+ * attempt**, so an outage longer than the retry budget loses nothing. After
+ * `DEPENDENCY_WAIT_MAX_MS` it counts as an ordinary failure again.
+ *
+ * @example
+ * catch (err) { if (isDatabaseUnavailable(err)) throw new DependencyUnavailableError('database', err); throw err; }
+ */
+export class DependencyUnavailableError extends Error {
+  override name = 'DependencyUnavailableError';
+  readonly code = 'dependency_unavailable';
+  constructor(
+    readonly dependency: string,
+    cause?: unknown,
+  ) {
+    super(`${dependency} unavailable${cause instanceof Error && cause.message ? `: ${cause.message}` : ''}`, { cause });
+  }
+}
+
+/** How long a job may keep waiting for a dependency before its failures count again (24 h). */
+export const DEPENDENCY_WAIT_MAX_MS = 24 * 3600_000;

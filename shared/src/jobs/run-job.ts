@@ -4,6 +4,7 @@ import type { RedisKeys } from '../redis/namespace.js';
 import { AbortReason, CANCELLED_REASON, type AbortMessage, type SupersededResult } from './abort/abort-reason.js';
 import { acquireLock, type HeldLock } from './patterns/singleton-lock.js';
 import { latestJobId, releaseLatest } from './patterns/supersede.js';
+import { DEPENDENCY_WAIT_MAX_MS, DependencyUnavailableError } from './errors.js';
 import type { AnyJobDefinition, JobContext } from './types.js';
 
 export interface RunDeps {
@@ -68,6 +69,15 @@ export async function runJob(deps: RunDeps, def: AnyJobDefinition, job: Job, tok
       return await settleAbort(reason, deps.abortOf(jobId)?.by);
     }
     if (error !== undefined) {
+      if (error instanceof DependencyUnavailableError && Date.now() - job.timestamp < DEPENDENCY_WAIT_MAX_MS) {
+        finished = false;
+        // Capped exponential wait (1 s … 30 s, ±20%) counted by the runs already put back.
+        const putBack = Math.max(0, job.attemptsStarted - job.attemptsMade - 1);
+        const wait = Math.round(Math.min(1_000 * 2 ** Math.min(putBack, 5), 30_000) * (0.8 + Math.random() * 0.4));
+        ctx.log.warn({ dependency: error.dependency, retryInMs: wait, err: { message: error.message } }, 'dependency unavailable: job put back, no attempt spent');
+        await job.moveToDelayed(Date.now() + wait, token);
+        throw new DelayedError();
+      }
       finished = error instanceof UnrecoverableError || ctx.attempt >= ctx.maxAttempts;
       throw error;
     }

@@ -2,6 +2,8 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
+import { sql } from 'kysely';
+import { createDatabase, migrateToLatest } from '../../../shared/src/db/index.js';
 import { freePort } from '../../../scripts/lib/free-port.js';
 import { databaseUrlFor } from '../../deploy/lib/service-process.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
@@ -15,6 +17,11 @@ const AUDIENCE = 'jobs-api';
 export interface SystemOptions {
   /** Redis for every service (default the test Redis). */
   redisUrl?: string;
+  /**
+   * Postgres for every service (default the test Postgres, `DATABASE_URL`), e.g. a private
+   * server the test restarts. The system still gets a migrated schema of its own on it.
+   */
+  databaseUrl?: string;
   workers?: number;
   schedulers?: number;
   /** Extra variables for every service. */
@@ -58,14 +65,14 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   const prefix = testPrefix('sys');
   const queueName = 'jobs';
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
-  const database = await createTestDatabase();
+  const database = options.databaseUrl ? await createSchemaOn(options.databaseUrl) : await createTestDatabase();
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const common: Record<string, string> = {
     APP_ENV: 'staging',
     REDIS_URL: redisUrl,
     QUEUE_PREFIX: prefix,
     QUEUE_NAME: queueName,
-    DATABASE_URL: databaseUrlFor(database.schema),
+    DATABASE_URL: options.databaseUrl ? withSearchPath(options.databaseUrl, database.schema) : databaseUrlFor(database.schema),
     WEBHOOK_SIGNING_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     LOG_LEVEL: 'warn',
     ...options.env,
@@ -130,6 +137,39 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     throw new Error(`${(err as Error).message}\n${dump}`);
   }
   return system;
+}
+
+/**
+ * A migrated schema of its own on the Postgres at `databaseUrl` (what `createTestDatabase` does
+ * on the shared test server, without its cross-process DDL lock: a server given here is the
+ * test's own).
+ */
+async function createSchemaOn(databaseUrl: string): Promise<TestDatabase> {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const handle = await createDatabase({ databaseUrl, schema, max: 4 });
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      try {
+        await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(handle.db);
+      } finally {
+        await handle.close();
+      }
+    })());
+  try {
+    await migrateToLatest(handle.db, { schema });
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  return { db: handle.db, schema, close };
+}
+
+/** `databaseUrl` with every connection's search_path set to `schema` (as `databaseUrlFor` does for the test Postgres). */
+function withSearchPath(databaseUrl: string, schema: string): string {
+  const url = new URL(databaseUrl);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
 }
 
 async function distinctFreePorts(n: number): Promise<number[]> {

@@ -1,6 +1,5 @@
-import { QueueUnavailableError, relayOutbox, type Logger, type RelayResult } from '@jobs/shared';
+import { isDatabaseUnavailable, QueueUnavailableError, relayOutbox, type Logger, type RelayResult } from '@jobs/shared';
 import type { AppDeps } from '../app-env.js';
-import { isDatabaseUnavailable } from '../error-handler.js';
 
 /**
  * Hands the outbox to the queue right after a mutation commits, so subscribers hear of it at

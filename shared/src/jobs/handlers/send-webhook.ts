@@ -8,6 +8,8 @@ import { requestBodyOf, skippedAttempt } from '../../webhooks/outbox-relay.js';
 import { sendWebhookPayloadSchema, type SendWebhookPayload } from '../../webhooks/send-webhook-payload.js';
 import { webhookHeaders } from '../../webhooks/signature.js';
 import type { WebhookRuntime } from '../../webhooks/webhook-runtime.js';
+import { isDatabaseUnavailable } from '../../db/db-errors.js';
+import { DependencyUnavailableError } from '../errors.js';
 import { makeJob } from '../make-job.js';
 import type { JobContext } from '../types.js';
 
@@ -22,69 +24,77 @@ const PERMANENT = new Set(['blocked_address', 'invalid_url']);
  * throws, so BullMQ retries with exponential backoff and jitter (8 tries by default).
  */
 export const sendWebhook = makeJob<SendWebhookPayload>(
-  async (ctx, input) => {
-    const { db, webhooks } = servicesOf(ctx);
-    const payload: SendWebhookPayload = {
-      ...input,
-      resource: input.resource ?? 'event',
-      webhookId: input.webhookId ?? `job_${ctx.jobId}`,
-      occurredAt: input.occurredAt ?? ctx.enqueuedAt.toISOString(),
-    };
-    const subscription = await db.selectFrom('webhook_subscription').selectAll().where('id', '=', payload.subscriptionId).executeTakeFirst();
-    if (!subscription) {
-      ctx.log.warn({ subscriptionId: payload.subscriptionId }, 'subscription no longer exists: delivery dropped');
-      return { outcome: 'dropped' };
-    }
-    if (!subscription.enabled) {
-      await db.insertInto('webhook_event').values(skippedAttempt(payload, ctx.jobId, ctx.attempt)).execute();
-      webhooks.metrics.attempt('skipped');
-      return { outcome: 'skipped' };
-    }
-
-    const body = requestBodyOf(payload);
-    const raw = JSON.stringify(body);
-    const timestamp = Math.floor(Date.now() / 1000);
-    const headers = webhookHeaders({ webhookId: payload.webhookId!, timestamp, body: raw, keys: webhooks.signingKeys });
-    const result = await webhooks.http.post(subscription.url, raw, headers);
-    await db
-      .insertInto('webhook_event')
-      .values({
-        subscription_id: subscription.id,
-        webhook_id: payload.webhookId!,
-        job_id: ctx.jobId,
-        attempt: ctx.attempt,
-        action: payload.action,
-        resource: payload.resource!,
-        resource_id: payload.resourceId,
-        request_body: body,
-        response_status: result.status,
-        response_body: result.responseBody,
-        error: result.error,
-        duration_ms: result.durationMs,
-        success: result.ok,
-      })
-      .execute();
-    webhooks.metrics.attempt(result.ok ? 'delivered' : (result.error ?? 'failed'));
-
-    if (result.ok) {
-      if (subscription.consecutive_failures > 0) {
-        await db.updateTable('webhook_subscription').set({ consecutive_failures: 0 }).where('id', '=', subscription.id).execute();
-      }
-      return { outcome: 'delivered', status: result.status };
-    }
-
-    const tripped = await countFailure(db, subscription.id, webhooks.failureThreshold, result.error ?? 'failed');
-    if (tripped) {
-      webhooks.metrics.breakerTrip();
-      ctx.log.warn({ subscriptionId: subscription.id, url: subscription.url, reason: tripped }, 'circuit breaker: subscription disabled');
-      await webhooks.relay().catch((err: unknown) => ctx.log.warn({ err }, 'relay after breaker trip failed; the scheduler will relay'));
-    }
-    const message = `delivery failed: ${result.error}${result.status ? ` (HTTP ${result.status})` : ''}`;
-    if (PERMANENT.has(result.error ?? '')) throw new UnrecoverableError(message);
-    throw new Error(message);
-  },
+  (ctx, input) => deliver(ctx, input).catch((err: unknown) => {
+    // Postgres down: the subscription cannot be read nor the attempt written. Waiting costs no
+    // attempt, so an outage longer than the retry budget does not drop the delivery.
+    if (isDatabaseUnavailable(err)) throw new DependencyUnavailableError('database', err);
+    throw err;
+  }),
   { schema: sendWebhookPayloadSchema, attempts: 8, backoffMs: 2_000, backoffJitter: 0.5 },
 );
+
+/** One delivery attempt: load, sign, POST, record, run the breaker. */
+async function deliver(ctx: JobContext, input: SendWebhookPayload): Promise<unknown> {
+  const { db, webhooks } = servicesOf(ctx);
+  const payload: SendWebhookPayload = {
+    ...input,
+    resource: input.resource ?? 'event',
+    webhookId: input.webhookId ?? `job_${ctx.jobId}`,
+    occurredAt: input.occurredAt ?? ctx.enqueuedAt.toISOString(),
+  };
+  const subscription = await db.selectFrom('webhook_subscription').selectAll().where('id', '=', payload.subscriptionId).executeTakeFirst();
+  if (!subscription) {
+    ctx.log.warn({ subscriptionId: payload.subscriptionId }, 'subscription no longer exists: delivery dropped');
+    return { outcome: 'dropped' };
+  }
+  if (!subscription.enabled) {
+    await db.insertInto('webhook_event').values(skippedAttempt(payload, ctx.jobId, ctx.attempt)).execute();
+    webhooks.metrics.attempt('skipped');
+    return { outcome: 'skipped' };
+  }
+
+  const body = requestBodyOf(payload);
+  const raw = JSON.stringify(body);
+  const timestamp = Math.floor(Date.now() / 1000);
+  const headers = webhookHeaders({ webhookId: payload.webhookId!, timestamp, body: raw, keys: webhooks.signingKeys });
+  const result = await webhooks.http.post(subscription.url, raw, headers);
+  await db
+    .insertInto('webhook_event')
+    .values({
+      subscription_id: subscription.id,
+      webhook_id: payload.webhookId!,
+      job_id: ctx.jobId,
+      attempt: ctx.attempt,
+      action: payload.action,
+      resource: payload.resource!,
+      resource_id: payload.resourceId,
+      request_body: body,
+      response_status: result.status,
+      response_body: result.responseBody,
+      error: result.error,
+      duration_ms: result.durationMs,
+      success: result.ok,
+    })
+    .execute();
+  webhooks.metrics.attempt(result.ok ? 'delivered' : (result.error ?? 'failed'));
+
+  if (result.ok) {
+    if (subscription.consecutive_failures > 0) {
+      await db.updateTable('webhook_subscription').set({ consecutive_failures: 0 }).where('id', '=', subscription.id).execute();
+    }
+    return { outcome: 'delivered', status: result.status };
+  }
+
+  const tripped = await countFailure(db, subscription.id, webhooks.failureThreshold, result.error ?? 'failed');
+  if (tripped) {
+    webhooks.metrics.breakerTrip();
+    ctx.log.warn({ subscriptionId: subscription.id, url: subscription.url, reason: tripped }, 'circuit breaker: subscription disabled');
+    await webhooks.relay().catch((err: unknown) => ctx.log.warn({ err }, 'relay after breaker trip failed; the scheduler will relay'));
+  }
+  const message = `delivery failed: ${result.error}${result.status ? ` (HTTP ${result.status})` : ''}`;
+  if (PERMANENT.has(result.error ?? '')) throw new UnrecoverableError(message);
+  throw new Error(message);
+}
 
 /**
  * Counts a failed attempt; at the threshold disables the subscription and writes a

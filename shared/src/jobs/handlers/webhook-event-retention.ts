@@ -1,6 +1,9 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { isDatabaseUnavailable } from '../../db/db-errors.js';
+import { DependencyUnavailableError } from '../errors.js';
 import { makeSingletonJob } from '../make-job.js';
+import type { JobContext } from '../types.js';
 
 export const webhookEventRetentionPayloadSchema = z
   .object({
@@ -18,25 +21,32 @@ export type WebhookEventRetentionPayload = z.infer<typeof webhookEventRetentionP
  * `{"name":"webhook retention","pattern":"17 3 * * *","handler":"webhookEventRetention"}`.
  */
 export const webhookEventRetention = makeSingletonJob<WebhookEventRetentionPayload>(
-  async (ctx, payload) => {
-    const db = ctx.services.db;
-    if (!db) throw new Error('webhookEventRetention needs ctx.services.db');
-    const days = payload.olderThanDays ?? ctx.services.webhooks?.eventRetentionDays ?? 30;
-    const batch = payload.batchSize ?? 5_000;
-    let deleted = 0;
-    for (;;) {
-      if (ctx.signal.aborted) break;
-      const result = await sql<{ count: string }>`
-        with doomed as (
-          select id from webhook_event where created_at < now() - make_interval(days => ${days}) limit ${batch}
-        )
-        delete from webhook_event where id in (select id from doomed)`.execute(db);
-      const n = Number(result.numAffectedRows ?? 0n);
-      deleted += n;
-      if (n < batch) break;
-    }
-    ctx.log.info({ deleted, olderThanDays: days }, 'webhook attempt rows deleted');
-    return { deleted, olderThanDays: days };
-  },
+  (ctx, payload) =>
+    deleteOldAttempts(ctx, payload).catch((err: unknown) => {
+      if (isDatabaseUnavailable(err)) throw new DependencyUnavailableError('database', err);
+      throw err;
+    }),
   { schema: webhookEventRetentionPayloadSchema, attempts: 3 },
 );
+
+/** Deletes attempt rows older than the retention, a batch per statement. */
+async function deleteOldAttempts(ctx: JobContext, payload: WebhookEventRetentionPayload): Promise<{ deleted: number; olderThanDays: number }> {
+  const db = ctx.services.db;
+  if (!db) throw new Error('webhookEventRetention needs ctx.services.db');
+  const days = payload.olderThanDays ?? ctx.services.webhooks?.eventRetentionDays ?? 30;
+  const batch = payload.batchSize ?? 5_000;
+  let deleted = 0;
+  for (;;) {
+    if (ctx.signal.aborted) break;
+    const result = await sql<{ count: string }>`
+      with doomed as (
+        select id from webhook_event where created_at < now() - make_interval(days => ${days}) limit ${batch}
+      )
+      delete from webhook_event where id in (select id from doomed)`.execute(db);
+    const n = Number(result.numAffectedRows ?? 0n);
+    deleted += n;
+    if (n < batch) break;
+  }
+  ctx.log.info({ deleted, olderThanDays: days }, 'webhook attempt rows deleted');
+  return { deleted, olderThanDays: days };
+}
