@@ -23,7 +23,8 @@ export function requestContext(log: Logger): MiddlewareHandler<AppEnv> {
     const line = { method: c.req.method, path: c.req.path, status, durationMs: Math.round(performance.now() - started), actor: c.get('actor'), requestId };
     // Probes hit these every few seconds; they would drown the useful lines.
     if (c.req.path === '/healthz' || c.req.path === '/readyz' || c.req.path === '/metrics') return;
-    if (status >= 500) log.error(line, 'request');
+    // A 503 is an outage already reported by /readyz and the dependency warning, not a bug.
+    if (status >= 500 && status !== 503) log.error(line, 'request');
     else if (status >= 400) log.warn(line, 'request');
     else log.info(line, 'request');
   };
