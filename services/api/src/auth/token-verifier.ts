@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '@jobs/shared';
 
@@ -27,10 +27,11 @@ const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256
  */
 export function createTokenVerifier(config: Pick<Config, 'auth'>): TokenVerifier | undefined {
   const { jwtSecret, jwtPublicKey, jwksUrl, issuer, audience } = config.auth;
-  let key: Uint8Array | KeyObject | JWTVerifyGetKey;
+  let key: KeyObject | JWTVerifyGetKey;
   let algorithms: string[];
   if (jwtSecret) {
-    key = new TextEncoder().encode(jwtSecret);
+    // A KeyObject, imported once: raw bytes would be re-imported by jose on every verify.
+    key = createSecretKey(Buffer.from(jwtSecret, 'utf8'));
     algorithms = ['HS256'];
   } else if (jwtPublicKey) {
     key = createPublicKey(jwtPublicKey);
