@@ -3,23 +3,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { jobHandlers, makeJob, type HandlerMap } from '../../../shared/src/index.js';
 import { sleepUntil, TEST_REDIS_URL } from '../../../test/helpers/index.js';
+import type { CronJobView } from '../src/cron/cron-job-view.js';
 import { createTestApp, mintToken, type TestApp } from './helpers/test-app.js';
 
 type Problem = { status: number; field?: string; detail?: string; knownHandlers?: string[] };
-type CronJob = {
-  id: string;
-  jobId: string;
-  name: string;
-  pattern: string;
-  handler: string;
-  payload: Record<string, unknown>;
-  enabled: boolean;
-  maxAttempts: number;
-  backoffMs: number;
-  nextRunAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-};
+type CronJob = CronJobView;
 type Page = { items: CronJob[]; nextCursor: string | null };
 
 /** The built-in handlers (e.g. `echo`, payload `{ message: string }`) plus `count` (payload `{ n: number }`). */

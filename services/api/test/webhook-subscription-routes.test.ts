@@ -1,19 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { WebhookSubscriptionView } from '../src/webhooks/webhook-views.js';
 import { createTestApp, mintToken, type TestApp } from './helpers/test-app.js';
 
 type Problem = { status: number; field?: string; detail?: string };
-type Subscription = {
-  id: string;
-  url: string;
-  events: string[];
-  description: string | null;
-  enabled: boolean;
-  consecutiveFailures: number;
-  disabledAt: string | null;
-  disabledReason: string | null;
-  createdAt: string;
-  updatedAt: string;
-};
+type Subscription = WebhookSubscriptionView;
 type Page = { items: Subscription[]; nextCursor: string | null };
 
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000000';

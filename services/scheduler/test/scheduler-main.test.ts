@@ -3,8 +3,9 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { publishCronChanged, redisKeys } from '@jobs/shared';
 import { freePort } from '../../../scripts/lib/free-port.js';
-import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db.js';
-import { cleanupPrefix, sleepUntil, spawnTs, testPrefix, TEST_REDIS_URL, type Child } from '../../../test/helpers/index.js';
+import type { TestDatabase } from '../../../test/helpers/db.js';
+import { sleepUntil, spawnTs, TEST_REDIS_URL, type Child } from '../../../test/helpers/index.js';
+import { closeSchedulerTestEnv, openSchedulerTestEnv } from '../../../shared/test/scheduler/scheduler-kit.js';
 
 const TEST_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -24,21 +25,9 @@ describe('scheduler service (services/scheduler/src/main.ts)', () => {
   const children: Child[] = [];
 
   beforeEach(async () => {
-    prefix = testPrefix('svc');
-    t = await createTestDatabase();
-    redis = new Redis(TEST_REDIS_URL);
-    queue = new Queue('jobs', { connection: redis, prefix });
+    ({ prefix, t, redis, queue } = await openSchedulerTestEnv('svc'));
   });
-  afterEach(async () => {
-    for (const child of children.splice(0)) {
-      child.kill('SIGKILL');
-      await child.exited;
-    }
-    await queue.close();
-    await redis.quit();
-    await t.close();
-    await cleanupPrefix(prefix);
-  });
+  afterEach(() => closeSchedulerTestEnv({ prefix, t, redis, queue }, children));
 
   async function startService(port: number): Promise<Child> {
     const child = spawnTs('services/scheduler/src/main.ts', {

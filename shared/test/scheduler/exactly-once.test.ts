@@ -2,9 +2,9 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { publishCronChanged, redisKeys } from '../../src/index.js';
-import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db.js';
-import { cleanupPrefix, killAll, sleepUntil, spawnTs, testPrefix, TEST_REDIS_URL, type Child } from '../../../test/helpers/index.js';
-import { insertRow, leads, startSchedulerChild } from './scheduler-kit.js';
+import type { TestDatabase } from '../../../test/helpers/db.js';
+import { sleepUntil, spawnTs, TEST_REDIS_URL, type Child } from '../../../test/helpers/index.js';
+import { closeSchedulerTestEnv, insertRow, leads, openSchedulerTestEnv, startSchedulerChild } from './scheduler-kit.js';
 
 type Run = { jobId: string; type: string; cronJobId: string; pid: number; at: number };
 
@@ -18,18 +18,9 @@ describe('cron ticks run exactly once', () => {
   const children: Child[] = [];
 
   beforeEach(async () => {
-    prefix = testPrefix('once');
-    t = await createTestDatabase();
-    redis = new Redis(TEST_REDIS_URL);
-    queue = new Queue('jobs', { connection: redis, prefix });
+    ({ prefix, t, redis, queue } = await openSchedulerTestEnv('once'));
   });
-  afterEach(async () => {
-    await killAll(children);
-    await queue.close();
-    await redis.quit();
-    await t.close();
-    await cleanupPrefix(prefix);
-  });
+  afterEach(() => closeSchedulerTestEnv({ prefix, t, redis, queue }, children));
 
   async function startWorker(list: string): Promise<Child> {
     const child = spawnTs('test/fixtures/cron-worker-process.ts', { REDIS_URL: TEST_REDIS_URL, TEST_PREFIX: prefix, TEST_LIST: list });

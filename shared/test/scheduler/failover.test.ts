@@ -2,9 +2,9 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { publishCronChanged, redisKeys } from '../../src/index.js';
-import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db.js';
-import { cleanupPrefix, killAll, sleepUntil, testPrefix, TEST_REDIS_URL, type Child } from '../../../test/helpers/index.js';
-import { electedAt, insertRow, leads, passesOf, startSchedulerChild, untilSchedulers, type SchedulerChildEnv } from './scheduler-kit.js';
+import type { TestDatabase } from '../../../test/helpers/db.js';
+import { sleepUntil, type Child } from '../../../test/helpers/index.js';
+import { closeSchedulerTestEnv, electedAt, insertRow, leads, openSchedulerTestEnv, passesOf, startSchedulerChild, untilSchedulers, type SchedulerChildEnv } from './scheduler-kit.js';
 
 // Real scheduler processes competing for the leader lock.
 describe('scheduler leadership across processes', () => {
@@ -15,18 +15,9 @@ describe('scheduler leadership across processes', () => {
   const children: Child[] = [];
 
   beforeEach(async () => {
-    prefix = testPrefix('lead');
-    t = await createTestDatabase();
-    redis = new Redis(TEST_REDIS_URL);
-    queue = new Queue('jobs', { connection: redis, prefix });
+    ({ prefix, t, redis, queue } = await openSchedulerTestEnv('lead'));
   });
-  afterEach(async () => {
-    await killAll(children);
-    await queue.close();
-    await redis.quit();
-    await t.close();
-    await cleanupPrefix(prefix);
-  });
+  afterEach(() => closeSchedulerTestEnv({ prefix, t, redis, queue }, children));
 
   async function startTwo(env: Partial<SchedulerChildEnv> = {}): Promise<[leader: Child, standby: Child]> {
     const pair = await Promise.all([startSchedulerChild({ prefix, schema: t.schema, ...env }), startSchedulerChild({ prefix, schema: t.schema, ...env })]);

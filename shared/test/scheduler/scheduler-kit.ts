@@ -2,7 +2,9 @@
 import { Queue } from 'bullmq';
 import type { Kysely } from 'kysely';
 import { canonical, type Database, type NewCronJob } from '../../src/index.js';
-import { sleepUntil, spawnTs, TEST_REDIS_URL, type Child } from '../../../test/helpers/index.js';
+import { Redis } from 'ioredis';
+import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db.js';
+import { cleanupPrefix, killAll, sleepUntil, spawnTs, testPrefix, TEST_REDIS_URL, type Child } from '../../../test/helpers/index.js';
 
 export const TEST_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -89,4 +91,29 @@ export function electedAt(child: Child): number | undefined {
 /** Every pass a scheduler child reported. */
 export function passesOf(child: Child): Array<{ kind: string; outcome: string; result?: { upserted: number; removed: number; unchanged: number; failed: number } }> {
   return [...child.output().matchAll(/^pass:(.*)$/gm)].map((m) => JSON.parse(m[1]!));
+}
+
+/** What each multi-process scheduler test works in: its own queue prefix, schema, Redis and queue. */
+export interface SchedulerTestEnv {
+  prefix: string;
+  t: TestDatabase;
+  redis: Redis;
+  queue: Queue;
+}
+
+/** Opens a fresh {@link SchedulerTestEnv} (call in `beforeEach`). */
+export async function openSchedulerTestEnv(label: string): Promise<SchedulerTestEnv> {
+  const prefix = testPrefix(label);
+  const t = await createTestDatabase();
+  const redis = new Redis(TEST_REDIS_URL);
+  return { prefix, t, redis, queue: new Queue('jobs', { connection: redis, prefix }) };
+}
+
+/** Kills the test's child processes, then closes and removes everything the env made (call in `afterEach`). */
+export async function closeSchedulerTestEnv(env: SchedulerTestEnv, children: Child[]): Promise<void> {
+  await killAll(children);
+  await env.queue.close();
+  await env.redis.quit();
+  await env.t.close();
+  await cleanupPrefix(env.prefix);
 }
