@@ -7,11 +7,12 @@ import { CANCELLED_REASON, isSupersededResult, type AbortMessage } from './abort
 import { readEnvelope } from './envelope.js';
 import { UnknownHandlerError } from './errors.js';
 import { mirrorToJobLog } from './job-log-mirror.js';
-import type { JobMetrics, JobOutcome } from './job-metrics.js';
+import { RunContext } from './job-context.js';
+import type { JobMetrics } from './job-metrics.js';
 import { DEFAULT_ATTEMPTS } from './job-options.js';
 import { parsePayload } from './payload.js';
 import { runJob } from './run-job.js';
-import type { HandlerMap, JobContext, JobServices } from './types.js';
+import type { HandlerMap, JobServices } from './types.js';
 
 export interface ProcessorDeps {
   handlers: HandlerMap;
@@ -35,10 +36,11 @@ export type Processor = (job: Job, token: string | undefined, signal: AbortSigna
 /** A completed run this slow (or a retry) is logged at info; quicker ones at debug. */
 const NOTABLE_MS = 1_000;
 
-const fail = (log: Logger, message: string): never => {
-  log.error(message);
-  throw new UnrecoverableError(message);
-};
+/** Logs why `job` cannot run and returns the error that fails it without retries. */
+function failed(baseLog: Logger, job: Job, message: string): UnrecoverableError {
+  mirrorToJobLog(scopedLogger(baseLog, 'worker', `${job.name}:${job.id ?? ''}`), job).error(message);
+  return new UnrecoverableError(message);
+}
 
 /**
  * Turns a BullMQ job into a handler call with the seed's error boundaries:
@@ -49,77 +51,62 @@ const fail = (log: Logger, message: string): never => {
 export function createProcessor(deps: ProcessorDeps): Processor {
   const { handlers, log: baseLog, redis, keys, services, aborts, metrics } = deps;
   const runDeps = { redis, keys, abortOf: (id: string) => aborts.received(id) };
-
-  return async function processJob(job, token, signal) {
+  // A processor, not an async function: BullMQ awaits the promise it returns, and every async
+  // layer between BullMQ and the handler is a promise and a microtask per job.
+  return function processJob(job, token, signal) {
     const handlerName = job.name;
-    const jobId = job.id ?? '';
-    // Built on first use: most runs log nothing at the configured level, and a pino child per
-    // job is a measurable share of a no-op job's cost (bench/worker-overhead).
-    let scoped: Logger | undefined;
-    const logger = () => (scoped ??= mirrorToJobLog(scopedLogger(baseLog, 'worker', `${handlerName}:${jobId}`), job));
-
     const def = Object.hasOwn(handlers, handlerName) ? handlers[handlerName] : undefined;
-    if (!def) return fail(logger(), new UnknownHandlerError(handlerName, Object.keys(handlers)).message);
+    // Rejected before any context exists: these jobs never run, so they cannot be cancelled.
+    if (!def) return Promise.reject(failed(baseLog, job, new UnknownHandlerError(handlerName, Object.keys(handlers)).message));
     const read = readEnvelope(job.data);
-    if (!read.ok) return fail(logger(), read.error);
+    if (!read.ok) return Promise.reject(failed(baseLog, job, read.error));
     const { envelope } = read;
     let payload: unknown;
     try {
       payload = parsePayload(handlerName, def.schema, envelope.payload);
     } catch (err) {
-      return fail(logger(), err instanceof Error ? err.message : String(err));
+      return Promise.reject(failed(baseLog, job, err instanceof Error ? err.message : String(err)));
     }
 
-    const attempt = job.attemptsMade + 1;
-    const maxAttempts = job.opts.attempts ?? DEFAULT_ATTEMPTS;
-    const ctx: JobContext = {
-      jobId,
-      handlerName,
-      type: envelope.type,
-      attempt,
-      maxAttempts,
-      enqueuedAt: new Date(job.timestamp),
-      cronJobId: envelope.cronJobId,
-      get log() {
-        return logger();
-      },
-      signal: signal ?? new AbortController().signal,
-      updateProgress: (progress) => job.updateProgress(progress),
-      redis,
-      services,
-    };
-
+    const ctx = new RunContext({ job, baseLog, type: envelope.type, cronJobId: envelope.cronJobId, maxAttempts: job.opts.attempts ?? DEFAULT_ATTEMPTS, signal, redis, services });
     const started = performance.now();
-    const ms = () => Math.round(performance.now() - started);
-    const count = (outcome: JobOutcome) => metrics.record(handlerName, outcome, (performance.now() - started) / 1000);
-    aborts.jobStarted(jobId);
-    if (baseLog.isLevelEnabled('debug')) logger().debug({ type: envelope.type, attempt }, 'job started');
+    aborts.jobStarted(ctx.jobId);
+    if (baseLog.isLevelEnabled('debug')) ctx.log.debug({ type: ctx.type, attempt: ctx.attempt }, 'job started');
+    let running: Promise<unknown>;
     try {
-      const result = await runJob(runDeps, def, job, token, ctx, payload);
-      if (isSupersededResult(result)) {
-        count('superseded');
-      } else {
-        count('completed');
+      running = runJob(runDeps, def, job, token, ctx, payload);
+    } catch (err) {
+      running = Promise.reject(err);
+    }
+    return running.then(
+      (result) => {
+        aborts.jobEnded(ctx.jobId);
+        const seconds = (performance.now() - started) / 1000;
+        if (isSupersededResult(result)) {
+          metrics.record(handlerName, 'superseded', seconds);
+          return result;
+        }
+        metrics.record(handlerName, 'completed', seconds);
         // Every completion is counted in metrics; the log keeps the ones worth reading (slow or
         // retried) at info, so a busy worker does not spend a tenth of its time logging no-ops.
-        const durationMs = ms();
-        const notable = durationMs >= NOTABLE_MS || attempt > 1;
-        if (notable || baseLog.isLevelEnabled('debug')) logger()[notable ? 'info' : 'debug']({ type: envelope.type, attempt, durationMs }, 'job completed');
-      }
-      return result;
-    } catch (err) {
-      if (err instanceof DelayedError) {
-        count('requeued');
-      } else if (err instanceof UnrecoverableError && err.message === CANCELLED_REASON) {
-        count('cancelled');
-      } else {
-        const willRetry = !(err instanceof UnrecoverableError) && attempt < maxAttempts;
-        count(willRetry ? 'retrying' : 'failed');
-        logger().error({ err, type: envelope.type, attempt, maxAttempts, willRetry, durationMs: ms() }, 'job failed');
-      }
-      throw err;
-    } finally {
-      aborts.jobEnded(jobId);
-    }
+        const notable = seconds * 1000 >= NOTABLE_MS || ctx.attempt > 1;
+        if (notable || baseLog.isLevelEnabled('debug')) ctx.log[notable ? 'info' : 'debug']({ type: ctx.type, attempt: ctx.attempt, durationMs: Math.round(seconds * 1000) }, 'job completed');
+        return result;
+      },
+      (err: unknown) => {
+        aborts.jobEnded(ctx.jobId);
+        const seconds = (performance.now() - started) / 1000;
+        if (err instanceof DelayedError) {
+          metrics.record(handlerName, 'requeued', seconds);
+        } else if (err instanceof UnrecoverableError && err.message === CANCELLED_REASON) {
+          metrics.record(handlerName, 'cancelled', seconds);
+        } else {
+          const willRetry = !(err instanceof UnrecoverableError) && ctx.attempt < ctx.maxAttempts;
+          metrics.record(handlerName, willRetry ? 'retrying' : 'failed', seconds);
+          ctx.log.error({ err, type: ctx.type, attempt: ctx.attempt, maxAttempts: ctx.maxAttempts, willRetry, durationMs: Math.round(seconds * 1000) }, 'job failed');
+        }
+        throw err;
+      },
+    );
   };
 }
