@@ -49,12 +49,34 @@ function checkOptions(options: EnqueueOptions): void {
   }
 }
 
+/** Keys of {@link EnqueueOptions} that do not change the BullMQ options. */
+const ENVELOPE_ONLY = new Set(['type', 'cronJobId']);
+
+/** The options of an enqueue that sets none, per handler: computed once, shared, frozen. */
+const defaultsOf = new WeakMap<AnyJobDefinition, Readonly<JobsOptions>>();
+
 /**
  * BullMQ job options for one enqueue: the caller's options over the handler's defaults.
  * `dedupeKey` is scoped by handler name so two handlers never collide on a key.
+ * Most enqueues set no option; they get the handler's defaults, built once (BullMQ copies
+ * the options it is given, so sharing them is safe; they are frozen to keep it so).
  */
 export function toBullJobOptions(handler: string, def: AnyJobDefinition, options: EnqueueOptions): JobsOptions {
+  if (setsNoOption(options)) {
+    let defaults = defaultsOf.get(def);
+    if (!defaults) defaultsOf.set(def, (defaults = Object.freeze(buildOptions(handler, def, {}))));
+    return defaults;
+  }
   checkOptions(options);
+  return buildOptions(handler, def, options);
+}
+
+function setsNoOption(options: EnqueueOptions): boolean {
+  for (const key in options) if (!ENVELOPE_ONLY.has(key)) return false;
+  return true;
+}
+
+function buildOptions(handler: string, def: AnyJobDefinition, options: EnqueueOptions): JobsOptions {
   const attempts = options.attempts ?? def.defaults.attempts ?? DEFAULT_ATTEMPTS;
   const backoffMs = options.backoffMs ?? def.defaults.backoffMs ?? DEFAULT_BACKOFF_MS;
   const opts: JobsOptions = {

@@ -1,6 +1,7 @@
-import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '@jobs/shared';
+import { createVerifiedTokenCache } from './verified-token-cache.js';
 
 /** Who a verified token speaks for. */
 export interface Principal {
@@ -15,6 +16,10 @@ export class InvalidTokenError extends Error {
 
 export type TokenVerifier = (token: string) => Promise<Principal>;
 
+/** How many verified tokens are remembered, and for how long at most (see verified-token-cache.ts). */
+const CACHED_TOKENS = 1_000;
+const CACHE_MS = 60_000;
+
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
 /**
@@ -27,11 +32,12 @@ const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256
  */
 export function createTokenVerifier(config: Pick<Config, 'auth'>): TokenVerifier | undefined {
   const { jwtSecret, jwtPublicKey, jwksUrl, issuer, audience } = config.auth;
-  let key: KeyObject | JWTVerifyGetKey;
+  let key: Promise<webcrypto.CryptoKey> | KeyObject | JWTVerifyGetKey;
   let algorithms: string[];
   if (jwtSecret) {
-    // A KeyObject, imported once: raw bytes would be re-imported by jose on every verify.
-    key = createSecretKey(Buffer.from(jwtSecret, 'utf8'));
+    // A CryptoKey, imported once: jose turns raw bytes, and a secret KeyObject too, back into
+    // bytes and imports them again on every verify.
+    key = webcrypto.subtle.importKey('raw', Buffer.from(jwtSecret, 'utf8'), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
     algorithms = ['HS256'];
   } else if (jwtPublicKey) {
     key = createPublicKey(jwtPublicKey);
@@ -44,14 +50,20 @@ export function createTokenVerifier(config: Pick<Config, 'auth'>): TokenVerifier
   }
   const options = { algorithms, ...(issuer ? { issuer } : {}), ...(audience ? { audience } : {}) };
 
+  const verified = createVerifiedTokenCache<Principal>({ maxEntries: CACHED_TOKENS, maxAgeMs: CACHE_MS });
+
   return async (token) => {
+    const known = verified.get(token);
+    if (known) return known;
     let payload: JWTPayload;
     try {
-      ({ payload } = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options));
+      ({ payload } = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, await key, options));
     } catch (err) {
       throw new InvalidTokenError(describe(err));
     }
-    return { subject: typeof payload.sub === 'string' ? payload.sub : 'unknown', scopes: scopesOf(payload) };
+    const principal = { subject: typeof payload.sub === 'string' ? payload.sub : 'unknown', scopes: scopesOf(payload) };
+    verified.set(token, principal, typeof payload.exp === 'number' ? payload.exp * 1000 : undefined);
+    return principal;
   };
 }
 

@@ -10,6 +10,9 @@ const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * a per-request child logger, and one access-log line per request with the actor.
  */
 export function requestContext(log: Logger): MiddlewareHandler<AppEnv> {
+  // The access line has fixed keys, none of them secret (redaction matches keys, not values),
+  // so it skips the redaction walk: that walk was a tenth of an enqueue's CPU (bench/profile.ts).
+  const accessLog = log.child({}, { redact: [] });
   return async (c, next) => {
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && SAFE_ID.test(incoming) ? incoming : randomUUID();
@@ -24,8 +27,8 @@ export function requestContext(log: Logger): MiddlewareHandler<AppEnv> {
     // Probes hit these every few seconds; they would drown the useful lines.
     if (c.req.path === '/healthz' || c.req.path === '/readyz' || c.req.path === '/metrics') return;
     // A 503 is an outage already reported by /readyz and the dependency warning, not a bug.
-    if (status >= 500 && status !== 503) log.error(line, 'request');
-    else if (status >= 400) log.warn(line, 'request');
-    else log.info(line, 'request');
+    if (status >= 500 && status !== 503) accessLog.error(line, 'request');
+    else if (status >= 400) accessLog.warn(line, 'request');
+    else accessLog.info(line, 'request');
   };
 }
