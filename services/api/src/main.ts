@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, loadConfigOrExit, onShutdownSignal, openServiceDatabase } from '@jobs/shared';
+import { ConfigError, createLogger, exitCleanlyOnSignalDuring, loadConfigOrExit, onShutdownSignal, openServiceDatabase } from '@jobs/shared';
 import { startApiService } from './api-service.js';
 import { AuthNotConfiguredError } from './auth/auth-policy.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
@@ -9,7 +9,7 @@ const log = createLogger({ level: config.logLevel, pretty: config.isLocal && pro
 try {
   // Refuse before waiting on anything: a missing auth config is not going to appear.
   if (!config.isLocal && !createTokenVerifier(config)) throw new AuthNotConfiguredError(config.appEnv);
-  const database = await openServiceDatabase(config, log);
+  const database = await exitCleanlyOnSignalDuring(log, () => openServiceDatabase(config, log));
   const api = await startApiService(config, log, { db: database.db }).catch(async (err: unknown) => {
     await database.close();
     throw err;

@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, loadConfigOrExit, onShutdownSignal, openServiceDatabase } from '@jobs/shared';
+import { ConfigError, createLogger, exitCleanlyOnSignalDuring, loadConfigOrExit, onShutdownSignal, openServiceDatabase } from '@jobs/shared';
 import { startWorkerService } from './worker-service.js';
 
 const config = loadConfigOrExit();
@@ -8,7 +8,7 @@ if (config.isTest) {
   // Seed rule: under APP_ENV=test the entry point starts nothing; tests start workers themselves.
   log.info('APP_ENV=test: worker not started');
 } else {
-  const database = await openServiceDatabase(config, log);
+  const database = await exitCleanlyOnSignalDuring(log, () => openServiceDatabase(config, log));
   try {
     const service = await startWorkerService(config, log, { db: database.db });
     onShutdownSignal(log, async () => {
