@@ -3,9 +3,9 @@
  * in shared/ is changed):
  * - `select` / `insert` / `update`: a Kysely plugin times each query from compile to result
  *   (pool wait + round trip + the event-loop wait before its result is handled);
- * - `sign`: the signing key's `privateKey` is a getter, read by `signWebhook` just before
- *   `crypto.sign`; the wrapped `http.post` is called synchronously right after, so the gap is the
- *   RSA signature (+ base64 and the headers object);
+ * - `sign`: the signing key's `privateKey` is a getter, read by `signWebhook` as it hands the
+ *   signature to the thread pool; the wrapped `http.post` is called right after it resolves, so
+ *   the gap is the RSA signature (+ the wait for a pool thread and for the event loop);
  * - `post`: the wrapped `http.post` call, first byte out to body read;
  * - `job`: BullMQ's 'active' to 'completed' of the same job (the handler and the library around it).
  */

@@ -54,7 +54,7 @@ export const MAX_RESPONSE_BYTES = 4096;
  *
  * @example
  * const http = createWebhookHttpClient(config.webhook);
- * const result = await http.post(sub.url, body, webhookHeaders({ webhookId, timestamp, body, keys: keys.all }));
+ * const result = await http.post(sub.url, body, await webhookHeaders({ webhookId, timestamp, body, keys: keys.all }));
  * if (!result.ok) log.warn({ error: result.error, status: result.status }, 'webhook attempt failed');
  * await http.close(); // on shutdown
  */

@@ -56,7 +56,7 @@ async function deliver(ctx: JobContext, input: SendWebhookPayload): Promise<unkn
   const body = requestBodyOf(payload);
   const raw = JSON.stringify(body);
   const timestamp = Math.floor(Date.now() / 1000);
-  const headers = webhookHeaders({ webhookId: payload.webhookId!, timestamp, body: raw, keys: webhooks.signingKeys });
+  const headers = await webhookHeaders({ webhookId: payload.webhookId!, timestamp, body: raw, keys: webhooks.signingKeys });
   const result = await webhooks.http.post(subscription.url, raw, headers);
   await db
     .insertInto('webhook_event')
