@@ -29,13 +29,9 @@ import { killLoadGenerators, runLoad, type LoadResult, type LoadSpec } from './l
 import { closedLoopAdds, type AddLoadResult } from './lib/queue-add-load.js';
 import { deleteKeysUnder } from './lib/redis-cleanup.js';
 import { fmtInt, fmtMs, fmtPct, percentile } from './lib/stats.js';
+import { envInt } from './lib/bench-env.js';
+import { runBench } from './lib/run-bench.js';
 
-function envInt(name: string, fallback: number, min = 1): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${raw}`);
-  return value;
-}
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const SECONDS = envInt('BENCH_SECONDS', 10);
@@ -244,54 +240,48 @@ process.once('SIGINT', () => {
   void cleanup().finally(() => process.exit(130));
 });
 
-try {
-  await header();
-  db = await createTestDatabase();
-  const config = loadConfig({ APP_ENV: 'local', QUEUE_PREFIX: prefix, QUEUE_NAME, LOG_LEVEL: 'warn', REDIS_URL, DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' });
-  const log = createLogger({ level: LOG_LEVEL, destination: logSink });
-  api = await startApiService(config, log, { db: db.db, port: 0, host: HOST });
-  bare = await startBareServer(HOST);
-  const enqueueUrl = `http://${HOST}:${api.port}/api/admin/job`;
-  const bareUrl = `http://${HOST}:${bare.port}${BARE_PATH}`;
+await runBench(
+  async () => {
+    await header();
+    db = await createTestDatabase();
+    const config = loadConfig({ APP_ENV: 'local', QUEUE_PREFIX: prefix, QUEUE_NAME, LOG_LEVEL: 'warn', REDIS_URL, DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' });
+    const log = createLogger({ level: LOG_LEVEL, destination: logSink });
+    api = await startApiService(config, log, { db: db.db, port: 0, host: HOST });
+    bare = await startBareServer(HOST);
+    const enqueueUrl = `http://${HOST}:${api.port}/api/admin/job`;
+    const bareUrl = `http://${HOST}:${bare.port}${BARE_PATH}`;
 
-  // Sanity: one request each must answer as expected before loading them.
-  const probe = await fetch(enqueueUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
-  const probeBody = await probe.text();
-  if (probe.status !== 201) throw new Error(`probe enqueue answered ${probe.status}: ${probeBody}`);
-  const bareProbe = await fetch(bareUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
-  if (bareProbe.status !== 200 || (await bareProbe.text()) !== '{}') throw new Error(`probe bare answered ${bareProbe.status}`);
+    // Sanity: one request each must answer as expected before loading them.
+    const probe = await fetch(enqueueUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
+    const probeBody = await probe.text();
+    if (probe.status !== 201) throw new Error(`probe enqueue answered ${probe.status}: ${probeBody}`);
+    const bareProbe = await fetch(bareUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
+    if (bareProbe.status !== 200 || (await bareProbe.text()) !== '{}') throw new Error(`probe bare answered ${bareProbe.status}`);
 
-  const runs: HttpRun[] = [];
-  for (const connections of CONNECTIONS) {
-    runs.push(await httpRun('bare', bareUrl, connections));
-    runs.push(await httpRun('enqueue', enqueueUrl, connections));
-  }
-  const enqueueRuns = runs.filter((r) => r.target === 'enqueue');
-  // autocannon stops counting at the deadline: requests still in flight then (≤ 1 per connection,
-  // per warm-up and measured run) are enqueued but not counted. +1 for the probe.
-  const expected = 1 + enqueueRuns.reduce((sum, r) => sum + r.status2xx + (r.warmup?.status2xx ?? 0), 0);
-  const inFlightSlack = enqueueRuns.reduce((sum, r) => sum + r.connections * (r.warmup ? 2 : 1), 0);
-  const found = await admin.llen(`${prefix}:${QUEUE_NAME}:wait`);
+    const runs: HttpRun[] = [];
+    for (const connections of CONNECTIONS) {
+      runs.push(await httpRun('bare', bareUrl, connections));
+      runs.push(await httpRun('enqueue', enqueueUrl, connections));
+    }
+    const enqueueRuns = runs.filter((r) => r.target === 'enqueue');
+    // autocannon stops counting at the deadline: requests still in flight then (≤ 1 per connection,
+    // per warm-up and measured run) are enqueued but not counted. +1 for the probe.
+    const expected = 1 + enqueueRuns.reduce((sum, r) => sum + r.status2xx + (r.warmup?.status2xx ?? 0), 0);
+    const inFlightSlack = enqueueRuns.reduce((sum, r) => sum + r.connections * (r.warmup ? 2 : 1), 0);
+    const found = await admin.llen(`${prefix}:${QUEUE_NAME}:wait`);
 
-  addConnection = createRedis(REDIS_URL, 'producer');
-  addQueue = new Queue(QUEUE_NAME, { connection: addConnection, prefix });
-  addQueue.on('error', () => {});
-  await addQueue.waitUntilReady();
-  const job = { name: HANDLER, data: makeEnvelope(PAYLOAD), opts: toBullJobOptions(HANDLER, jobHandlers.echo, {}) };
-  if (WARMUP_SECONDS > 0) await closedLoopAdds(addQueue, job, IN_FLIGHT, WARMUP_SECONDS);
-  const adds = await closedLoopAdds(addQueue, job, IN_FLIGHT, SECONDS);
-  progress(`queue.add ${IN_FLIGHT} in flight: ${fmtInt(adds.jobsPerSec)} jobs/s, p50 ${fmtMs(percentile(adds.latenciesMs, 50))}, p99 ${fmtMs(percentile(adds.latenciesMs, 99))}`);
+    addConnection = createRedis(REDIS_URL, 'producer');
+    addQueue = new Queue(QUEUE_NAME, { connection: addConnection, prefix });
+    addQueue.on('error', () => {});
+    await addQueue.waitUntilReady();
+    const job = { name: HANDLER, data: makeEnvelope(PAYLOAD), opts: toBullJobOptions(HANDLER, jobHandlers.echo, {}) };
+    if (WARMUP_SECONDS > 0) await closedLoopAdds(addQueue, job, IN_FLIGHT, WARMUP_SECONDS);
+    const adds = await closedLoopAdds(addQueue, job, IN_FLIGHT, SECONDS);
+    progress(`queue.add ${IN_FLIGHT} in flight: ${fmtInt(adds.jobsPerSec)} jobs/s, p50 ${fmtMs(percentile(adds.latenciesMs, 50))}, p99 ${fmtMs(percentile(adds.latenciesMs, 99))}`);
 
-  printHttp(runs);
-  printAdds(adds);
-  printVerdicts(runs, adds, { expected, found, slack: inFlightSlack });
-} catch (err) {
-  if (!interrupted) console.error('bench failed:', err);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-  setTimeout(() => {
-    console.error('open handles kept the process alive after cleanup; exiting');
-    process.exit(process.exitCode ?? 0);
-  }, 5_000).unref();
-}
+    printHttp(runs);
+    printAdds(adds);
+    printVerdicts(runs, adds, { expected, found, slack: inFlightSlack });
+  },
+  { cleanup: cleanup, interrupted: () => interrupted },
+);

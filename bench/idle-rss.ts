@@ -25,13 +25,9 @@ import { createTestDatabase, type TestDatabase } from '../test/helpers/db.js';
 import { buildProduction, root, SERVICES, SERVICE_NAMES, type ServiceName } from '../test/deploy/lib/deployment.js';
 import { databaseUrlFor, spawnService, waitHealthy, type ServiceProcess } from '../test/deploy/lib/service-process.js';
 import { deleteKeysUnder } from './lib/redis-cleanup.js';
+import { envInt } from './lib/bench-env.js';
+import { runBench } from './lib/run-bench.js';
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${raw}`);
-  return value;
-}
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const IDLE_S = envInt('BENCH_IDLE_S', 10);
@@ -232,16 +228,10 @@ async function main(): Promise<void> {
   console.log(`  (load avg at the end ${loadAvg()})`);
 }
 
-try {
-  await main();
-} catch (err) {
-  if (!interrupted) console.error('bench failed:', err);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-  setTimeout(() => {
-    console.error('open handles kept the process alive after cleanup; exiting');
-    process.exit(process.exitCode ?? 0);
-  }, 5_000).unref();
-}
+await runBench(
+  async () => {
+    await main();
+  },
+  { cleanup: cleanup, interrupted: () => interrupted },
+);
 

@@ -17,7 +17,7 @@
  *   ioredis auto-pipelining, and `addBulk` batches, min(PROFILE_SECONDS, 10) s each.
  * - batching: a minimal Hono enqueue route with queue.add per request vs ioredis auto-pipelining
  *   vs adds batched per event-loop turn into addBulk, at 10 and 100 connections.
- * Every part runs against a private redis-server (bench/lib/private-redis-server.ts), so Redis
+ * Every part runs against a private redis-server (scripts/lib/private-redis.ts, as `npm start` uses), so Redis
  * CPU per operation is this work's alone; Postgres is the test database (private schema).
  * Profiles are cut to the measured window (V8 and process.hrtime share CLOCK_MONOTONIC) and saved
  * under bench/out/profiles/ (open them in Chrome DevTools or speedscope).
@@ -44,7 +44,7 @@ import { databaseUrlFor } from '../test/deploy/lib/service-process.js';
 import { summarizeCpuProfile, type CpuProfile, type ProfileSummary } from './lib/cpu-profile.js';
 import { killLoadGenerators, runLoad } from './lib/http-load.js';
 import type { WorkerChildReport } from './lib/profile-worker-child.js';
-import { startRedisServer, type RedisServer } from './lib/private-redis-server.js';
+import { startPrivateRedis, type PrivateRedis } from '../scripts/lib/private-redis.js';
 import { fillQueue } from './lib/sides.js';
 import { fmtInt, fmtPct } from './lib/stats.js';
 
@@ -188,7 +188,7 @@ const hrUs = () => Number(process.hrtime.bigint() / 1000n);
 
 // ---------------------------------------------------------------------------------------------
 
-async function profileEnqueue(redisServer: RedisServer, db: TestDatabase, auth: boolean, logLevel: 'info' | 'warn', stamp: string): Promise<void> {
+async function profileEnqueue(redisServer: PrivateRedis, db: TestDatabase, auth: boolean, logLevel: 'info' | 'warn', stamp: string): Promise<void> {
   const label = `${auth ? 'production' : 'local'}${logLevel === 'info' ? '' : `-${logLevel}`}`;
   const port = await freePort();
   const secret = randomBytes(32).toString('hex');
@@ -280,7 +280,7 @@ interface WorkerRun {
   samples: number;
 }
 
-async function profileWorker(redisServer: RedisServer, side: 'lib' | 'raw', stamp: string, rep: number): Promise<WorkerRun> {
+async function profileWorker(redisServer: PrivateRedis, side: 'lib' | 'raw', stamp: string, rep: number): Promise<WorkerRun> {
   const prefix = `prof-w${side}-${stamp}-${rep}`;
   const producer = new Redis(redisServer.url);
   const queue = new Queue('jobs', { connection: producer, prefix });
@@ -326,7 +326,7 @@ async function profileWorker(redisServer: RedisServer, side: 'lib' | 'raw', stam
   }
 }
 
-async function profileWorkers(redisServer: RedisServer, stamp: string): Promise<void> {
+async function profileWorkers(redisServer: PrivateRedis, stamp: string): Promise<void> {
   const runs: Record<'lib' | 'raw', WorkerRun[]> = { lib: [], raw: [] };
   for (let rep = 0; rep < REPS; rep++) {
     for (const side of rep % 2 === 0 ? (['lib', 'raw'] as const) : (['raw', 'lib'] as const)) runs[side].push(await profileWorker(redisServer, side, stamp, rep));
@@ -356,7 +356,7 @@ async function profileWorkers(redisServer: RedisServer, stamp: string): Promise<
  * the same over an ioredis connection with `enableAutoPipelining` (commands issued in the same
  * tick leave in one write), and `addBulk` (one MULTI/EXEC write per batch).
  */
-async function profileAdds(redisServer: RedisServer, stamp: string): Promise<void> {
+async function profileAdds(redisServer: PrivateRedis, stamp: string): Promise<void> {
   const admin = new Redis(redisServer.url);
   const plain = createRedis(redisServer.url, 'producer');
   const piped = createRedis(redisServer.url, 'producer', { enableAutoPipelining: true });
@@ -426,7 +426,7 @@ async function profileAdds(redisServer: RedisServer, stamp: string): Promise<voi
  * request, as the API does), `autopipe` (the same over an ioredis connection with
  * enableAutoPipelining), `batch` (adds collected for one event-loop turn, then one addBulk).
  */
-async function profileBatching(redisServer: RedisServer, stamp: string): Promise<void> {
+async function profileBatching(redisServer: PrivateRedis, stamp: string): Promise<void> {
   const plain = createRedis(redisServer.url, 'producer');
   const piped = createRedis(redisServer.url, 'producer', { enableAutoPipelining: true });
   const admin = new Redis(redisServer.url);
@@ -511,14 +511,14 @@ const want = (p: string) => parts.length === 0 || parts.includes(p);
 mkdirSync(OUT, { recursive: true });
 const stamp = Date.now().toString(36);
 console.log(`# Profiles (${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, load avg ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})\n`);
-let redisServer: RedisServer | undefined;
+let redisServer: PrivateRedis | undefined;
 let db: TestDatabase | undefined;
 try {
   if (want('enqueue') || want('worker')) {
     progress('npx tsc -b');
     await buildProduction();
   }
-  redisServer = await startRedisServer();
+  redisServer = await startPrivateRedis();
   if (want('enqueue')) {
     db = await createTestDatabase();
     await profileEnqueue(redisServer, db, true, 'info', stamp);

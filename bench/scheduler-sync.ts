@@ -24,13 +24,8 @@ import { sql } from 'kysely';
 import { createDatabase, createLogger, migrateToLatest, publishCronChanged, redisKeys, startCronScheduler, type PassReport } from '../shared/src/index.js';
 import { deleteKeysUnder } from './lib/redis-cleanup.js';
 import { fmtInt, percentile } from './lib/stats.js';
+import { envInt } from './lib/bench-env.js';
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';

@@ -25,19 +25,15 @@ import { Redis } from 'ioredis';
 // The modules measured, imported one by one: the `@jobs/shared` barrel pulls in everything else too.
 import { createJobClient } from '../shared/src/jobs/job-client.js';
 import { createRedis } from '../shared/src/redis/connection.js';
-import { startRedisServer, type RedisServer } from './lib/private-redis-server.js';
+import { startPrivateRedis, type PrivateRedis } from '../scripts/lib/private-redis.js';
 import { deleteKeysUnder } from './lib/redis-cleanup.js';
 import { clientList, commandCalls, diffCalls, startTrafficRecorder, type MonitorRecord, type TrafficRecorder } from './lib/redis-traffic.js';
 import { killChildren, startWorkerChild, type WorkerChild } from './lib/supersede-child.js';
 import { benchHandlers } from './lib/supersede-handlers.js';
 import { fmtMs, percentile } from './lib/stats.js';
+import { envInt } from './lib/bench-env.js';
+import { runBench } from './lib/run-bench.js';
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const SAMPLES = envInt('BENCH_SAMPLES', 200);
@@ -67,7 +63,7 @@ const newPrefix = () => {
 };
 const admin = new Redis(REDIS_URL);
 const children: WorkerChild[] = [];
-let privateRedis: RedisServer | undefined;
+let privateRedis: PrivateRedis | undefined;
 const toClose: (() => Promise<unknown>)[] = [];
 const progress = (line: string) => process.stderr.write(`  .. ${line}\n`);
 const pad = (text: string, width: number) => text.padStart(width);
@@ -478,29 +474,28 @@ const onSignal = (signal: NodeJS.Signals) => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-try {
-  await header();
-  privateRedis = await startRedisServer();
-  const quietAdmin = new Redis(privateRedis.url);
-  toClose.push(() => quietAdmin.quit());
-  const latency = await abortLatency(REDIS_URL, admin, 'REDIS_URL');
-  const quiet = await abortLatency(privateRedis.url, quietAdmin, 'private Redis', true);
-  const raw = await rawCancelLatency(Math.min(SAMPLES, 200));
-  const latencyOk = reportLatency(latency, quiet, raw, await redisVersion(quietAdmin));
-  await quietAdmin.quit(); // part 2 needs the private server to itself
-  const trafficResult = await traffic();
-  const trafficOk = reportTraffic(trafficResult);
-  console.log('## Targets');
-  console.log(`  ${verdict(latencyOk)}  abort latency across processes: p99 < ${TARGET_P99_MS} ms`);
-  console.log(`  ${verdict(trafficOk)}  idle Redis traffic does not grow with running jobs`);
-} catch (err) {
-  if (!interrupted) console.error('bench failed:', err);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-  console.log(`\ncleanup: worker children stopped, private redis-server stopped, keys under ${prefixes.length} prefixes ${runId}-* deleted`);
-  setTimeout(() => {
-    console.error('open handles kept the process alive after cleanup; exiting');
-    process.exit(process.exitCode ?? 0);
-  }, 5_000).unref();
-}
+await runBench(
+  async () => {
+    await header();
+    privateRedis = await startPrivateRedis();
+    const quietAdmin = new Redis(privateRedis.url);
+    toClose.push(() => quietAdmin.quit());
+    const latency = await abortLatency(REDIS_URL, admin, 'REDIS_URL');
+    const quiet = await abortLatency(privateRedis.url, quietAdmin, 'private Redis', true);
+    const raw = await rawCancelLatency(Math.min(SAMPLES, 200));
+    const latencyOk = reportLatency(latency, quiet, raw, await redisVersion(quietAdmin));
+    await quietAdmin.quit(); // part 2 needs the private server to itself
+    const trafficResult = await traffic();
+    const trafficOk = reportTraffic(trafficResult);
+    console.log('## Targets');
+    console.log(`  ${verdict(latencyOk)}  abort latency across processes: p99 < ${TARGET_P99_MS} ms`);
+    console.log(`  ${verdict(trafficOk)}  idle Redis traffic does not grow with running jobs`);
+  },
+  {
+    cleanup: async () => {
+      await cleanup();
+      console.log(`\ncleanup: worker children stopped, private redis-server stopped, keys under ${prefixes.length} prefixes ${runId}-* deleted`);
+    },
+    interrupted: () => interrupted,
+  },
+);

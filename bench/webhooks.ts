@@ -48,13 +48,9 @@ import { measureSigning, type SignCost } from './lib/sign-cost.js';
 import { createStageTimer, STAGES } from './lib/stage-timing.js';
 import { fmtInt, fmtMs, fmtPct, median, percentile } from './lib/stats.js';
 import { closeOpenWorkers, deliveryPayload, rawRun, signedRun, type RunResult, type WebhookRunContext } from './lib/webhook-runs.js';
+import { envInt } from './lib/bench-env.js';
+import { runBench } from './lib/run-bench.js';
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
 function envFlag(name: string, fallback: '0' | '1' | 'auto'): '0' | '1' | 'auto' {
   const raw = process.env[name] || fallback;
   if (raw !== '0' && raw !== '1' && raw !== 'auto') throw new Error(`${name} must be 0, 1 or auto, got ${raw}`);
@@ -331,35 +327,29 @@ process.once('SIGINT', () => {
   void cleanup().finally(() => process.exit(130));
 });
 
-try {
-  testDb = await createTestDatabase();
-  workerDb = await createDatabase({ databaseUrl: DATABASE_URL, schema: testDb.schema, max: WORKER_POOL });
-  keyDir = await mkdtemp(join(os.tmpdir(), 'bench-wh-keys-'));
-  const config = loadConfig({ APP_ENV: 'test', DATA_DIR: keyDir });
-  const keys = (await loadSigningKeys(config)).all;
-  receiver = await startReceiverChild();
-  const relayPrefix = newPrefix();
-  jobs = createJobClient({ handlers: jobHandlers, connection: producer, prefix: relayPrefix });
-  await header(testDb.db);
+await runBench(
+  async () => {
+    testDb = await createTestDatabase();
+    workerDb = await createDatabase({ databaseUrl: DATABASE_URL, schema: testDb.schema, max: WORKER_POOL });
+    keyDir = await mkdtemp(join(os.tmpdir(), 'bench-wh-keys-'));
+    const config = loadConfig({ APP_ENV: 'test', DATA_DIR: keyDir });
+    const keys = (await loadSigningKeys(config)).all;
+    receiver = await startReceiverChild();
+    const relayPrefix = newPrefix();
+    jobs = createJobClient({ handlers: jobHandlers, connection: producer, prefix: relayPrefix });
+    await header(testDb.db);
 
-  const body = JSON.stringify(requestBodyOf(deliveryPayload('00000000-0000-4000-8000-000000000000', 1234)));
-  progress(`signing loop: ${SIGN_MS} ms`);
-  const cost = await measureSigning(keys, body, SIGN_MS);
-  signingSection(cost, keys.length);
+    const body = JSON.stringify(requestBodyOf(deliveryPayload('00000000-0000-4000-8000-000000000000', 1234)));
+    progress(`signing loop: ${SIGN_MS} ms`);
+    const cost = await measureSigning(keys, body, SIGN_MS);
+    signingSection(cost, keys.length);
 
-  const rc: WebhookRunContext = { redisUrl: REDIS_URL, producer, admin, newPrefix, receiver, db: workerDb.db, keys, config, logger, jobs };
-  const { results } = await throughput(rc);
-  signingShare(results, cost);
-  const pass = targets(results);
-  if (DIAGNOSE === '1' || (DIAGNOSE === 'auto' && !pass)) await diagnose(rc);
-  console.log(`load avg at the end: ${loadAvg()}`);
-} catch (err) {
-  if (!interrupted) console.error('bench failed:', err);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-  setTimeout(() => {
-    console.error('open handles kept the process alive after cleanup; exiting');
-    process.exit(process.exitCode ?? 0);
-  }, 5_000).unref();
-}
+    const rc: WebhookRunContext = { redisUrl: REDIS_URL, producer, admin, newPrefix, receiver, db: workerDb.db, keys, config, logger, jobs };
+    const { results } = await throughput(rc);
+    signingShare(results, cost);
+    const pass = targets(results);
+    if (DIAGNOSE === '1' || (DIAGNOSE === 'auto' && !pass)) await diagnose(rc);
+    console.log(`load avg at the end: ${loadAvg()}`);
+  },
+  { cleanup: cleanup, interrupted: () => interrupted },
+);

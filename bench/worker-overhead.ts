@@ -18,13 +18,9 @@ import { deleteKeysUnder } from './lib/redis-cleanup.js';
 import { latencyRun, throughputRun, type RunContext, type ThroughputResult } from './lib/runs.js';
 import { SIDES, closeLogSink, jobOptions, stopEverything, type Side } from './lib/sides.js';
 import { fmtInt, fmtMs, fmtPct, median, percentile } from './lib/stats.js';
+import { envInt } from './lib/bench-env.js';
+import { runBench } from './lib/run-bench.js';
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const JOBS = envInt('BENCH_JOBS', 20_000);
@@ -188,19 +184,18 @@ process.once('SIGINT', () => {
     .finally(() => process.exit(130));
 });
 
-try {
-  await header();
-  const tp = await throughput();
-  const lat = await latency();
-  targets(tp, lat);
-} catch (err) {
-  if (!interrupted) console.error('bench failed:', err);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-  console.log(`\ncleanup: removed every key under ${prefixes.length} prefixes ${runId}-*`);
-  setTimeout(() => {
-    console.error('open handles kept the process alive after cleanup; exiting');
-    process.exit(process.exitCode ?? 0);
-  }, 5_000).unref();
-}
+await runBench(
+  async () => {
+    await header();
+    const tp = await throughput();
+    const lat = await latency();
+    targets(tp, lat);
+  },
+  {
+    cleanup: async () => {
+      await cleanup();
+      console.log(`\ncleanup: removed every key under ${prefixes.length} prefixes ${runId}-*`);
+    },
+    interrupted: () => interrupted,
+  },
+);
