@@ -1,13 +1,12 @@
 /** One throughput run and one latency run of a side, each on a fresh queue prefix. */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue, type Job, type Worker } from 'bullmq';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { deleteKeysUnder } from './redis-cleanup.js';
 import { QUEUE_NAME, checkNotStopped, fillQueue, jobFor, startWorker, type Side } from './sides.js';
+import { untilCompleted } from './until-completed.js';
 
-/** A run fails if no job completes for this long (instead of hanging). */
-const STALL_MS = 60_000;
 
 export interface RunContext {
   redisUrl: string;
@@ -19,41 +18,6 @@ export interface RunContext {
   newPrefix(): string;
 }
 
-/**
- * Resolves with `performance.now()` of the `count`-th 'completed' event; rejects on a failed job
- * or when nothing completes for STALL_MS.
- */
-function untilCompleted(worker: Worker, count: number, onCompleted?: (id: string, at: number) => void): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let done = 0;
-    let lastProgress = Date.now();
-    const onDone = (job: Job) => {
-      const at = performance.now();
-      lastProgress = Date.now();
-      onCompleted?.(job.id!, at);
-      if (++done === count) {
-        stop();
-        resolve(at);
-      }
-    };
-    const onFailed = (job: Job | undefined, err: Error) => {
-      stop();
-      reject(new Error(`job ${job?.id} failed: ${err.message}`));
-    };
-    const watchdog = setInterval(() => {
-      if (Date.now() - lastProgress < STALL_MS) return;
-      stop();
-      reject(new Error(`no job completed for ${STALL_MS / 1000} s (${done}/${count} done)`));
-    }, 1_000);
-    function stop() {
-      clearInterval(watchdog);
-      worker.off('completed', onDone);
-      worker.off('failed', onFailed);
-    }
-    worker.on('completed', onDone);
-    worker.on('failed', onFailed);
-  });
-}
 
 export interface ThroughputResult {
   jobsPerSec: number;

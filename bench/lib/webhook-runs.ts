@@ -34,10 +34,9 @@ import { startCpuProfile, type CpuProfile } from './cpu-profile.js';
 import type { ReceiverChild, ReceiverStats } from './receiver-child.js';
 import { deleteKeysUnder } from './redis-cleanup.js';
 import type { StageTimer } from './stage-timing.js';
+import { untilCompleted } from './until-completed.js';
 
 export const QUEUE_NAME = 'jobs';
-/** A run fails if no job completes for this long (instead of hanging). */
-const STALL_MS = 60_000;
 
 export interface WebhookRunContext {
   redisUrl: string;
@@ -94,36 +93,6 @@ async function fill(queue: Queue, subscriptionId: string, count: number, chunk =
   }
 }
 
-/** Resolves with `performance.now()` of the `count`-th 'completed' event; rejects on a failed attempt or a stall. */
-function untilCompleted(worker: Worker, count: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let done = 0;
-    let lastProgress = Date.now();
-    const onDone = () => {
-      lastProgress = Date.now();
-      if (++done === count) {
-        stop();
-        resolve(performance.now());
-      }
-    };
-    const onFailed = (job: Job | undefined, err: Error) => {
-      stop();
-      reject(new Error(`job ${job?.id} failed (attempt ${job?.attemptsMade}): ${err.message}`));
-    };
-    const watchdog = setInterval(() => {
-      if (Date.now() - lastProgress < STALL_MS) return;
-      stop();
-      reject(new Error(`no job completed for ${STALL_MS / 1000} s (${done}/${count} done)`));
-    }, 1_000);
-    function stop() {
-      clearInterval(watchdog);
-      worker.off('completed', onDone);
-      worker.off('failed', onFailed);
-    }
-    worker.on('completed', onDone);
-    worker.on('failed', onFailed);
-  });
-}
 
 export interface RunResult {
   deliveries: number;
