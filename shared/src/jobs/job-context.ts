@@ -5,9 +5,6 @@ import { scopedLogger } from '../logger/logger.js';
 import { mirrorToJobLog } from './job-log-mirror.js';
 import type { JobContext, JobServices, JobType } from './types.js';
 
-/** Fires never: the signal of a run whose worker gave none (a processor called directly). */
-const NEVER_ABORTED = new AbortController().signal;
-
 /**
  * The `ctx` of one run. A class rather than an object literal with closures: a no-op job's
  * cost is mostly per-job allocations (bench/worker-overhead), and this is one object whose
@@ -49,7 +46,8 @@ export class RunContext implements JobContext {
     this.attempt = job.attemptsMade + 1;
     this.maxAttempts = init.maxAttempts;
     this.cronJobId = init.cronJobId;
-    this.signal = init.signal ?? NEVER_ABORTED;
+    // BullMQ always passes one (the processor declares it); a processor called directly gets its own.
+    this.signal = init.signal ?? new AbortController().signal;
     this.redis = init.redis;
     this.services = init.services;
     this.updateProgress = (progress) => job.updateProgress(progress);
