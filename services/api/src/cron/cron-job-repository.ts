@@ -1,13 +1,10 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { CronJob, CronJobUpdate, Database, NewCronJob } from '@jobs/shared';
-import type { KeysetPosition } from './pagination.js';
+import { afterPosition, createdAtText, toPage, type KeysetPosition } from './pagination.js';
 import { isUuid } from './uuid.js';
 
 /** The pool or an open transaction: every function here runs on either. */
 export type DbExecutor = Kysely<Database> | Transaction<Database>;
-
-/** `created_at` as text with microseconds, UTC: the keyset position of a row (see `KeysetPosition`). */
-const createdAtText = sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /**
  * Inserts a row and returns it. A taken `job_id` rejects with Postgres' unique violation; see
@@ -78,15 +75,10 @@ export interface ListCronJobRowsOptions {
  */
 export async function listCronJobRows(db: DbExecutor, options: ListCronJobRowsOptions): Promise<{ rows: CronJob[]; next: KeysetPosition | undefined }> {
   let query = db.selectFrom('cron_job').selectAll().select(createdAtText.as('position_created_at'));
-  if (options.after) query = query.where(sql<boolean>`(created_at, id) > (${options.after.createdAt}::timestamptz, ${options.after.id}::uuid)`);
+  if (options.after) query = query.where(afterPosition(options.after));
   if (options.enabled !== undefined) query = query.where('enabled', '=', options.enabled);
   if (options.handler !== undefined) query = query.where('handler', '=', options.handler);
-  // One extra row says whether another page follows, without a count.
-  const found = await query.orderBy('created_at').orderBy('id').limit(options.limit + 1).execute();
-  const page = found.slice(0, options.limit);
-  const last = page.at(-1);
-  const next = found.length > options.limit && last ? { createdAt: last.position_created_at, id: last.id } : undefined;
-  return { rows: page.map(({ position_created_at: _, ...row }) => row), next };
+  return toPage(await query.orderBy('created_at').orderBy('id').limit(options.limit + 1).execute(), options.limit);
 }
 
 /** Postgres' unique violation on `cron_job.job_id` (constraint `cron_job_job_id_key`). */

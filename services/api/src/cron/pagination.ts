@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { isUuid } from './uuid.js';
 
 /**
@@ -8,6 +9,33 @@ import { isUuid } from './uuid.js';
 export interface KeysetPosition {
   createdAt: string;
   id: string;
+}
+
+/**
+ * `created_at` as text with microseconds, UTC: a row's keyset position. Lists select it
+ * `as('position_created_at')`; {@link toPage} takes it off again.
+ */
+export const createdAtText = sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/** The rows after `position` in `(created_at, id)` order; `desc` for a newest-first list. */
+export function afterPosition(position: KeysetPosition, order: 'asc' | 'desc' = 'asc') {
+  return order === 'asc'
+    ? sql<boolean>`(created_at, id) > (${position.createdAt}::timestamptz, ${position.id}::uuid)`
+    : sql<boolean>`(created_at, id) < (${position.createdAt}::timestamptz, ${position.id}::uuid)`;
+}
+
+/**
+ * One page out of `limit + 1` rows fetched in keyset order (the extra row only says another page
+ * follows, without a count), and the position to continue from: undefined on the last page.
+ *
+ * @example
+ * toPage(await query.orderBy('created_at').orderBy('id').limit(limit + 1).execute(), limit);
+ */
+export function toPage<R extends { id: string; position_created_at: string }>(found: R[], limit: number): { rows: Omit<R, 'position_created_at'>[]; next: KeysetPosition | undefined } {
+  const page = found.slice(0, limit);
+  const last = page.at(-1);
+  const next = found.length > limit && last ? { createdAt: last.position_created_at, id: last.id } : undefined;
+  return { rows: page.map(({ position_created_at: _, ...row }) => row), next };
 }
 
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{6}Z$/;

@@ -1,11 +1,8 @@
 import { sql } from 'kysely';
 import type { WebhookEvent } from '@jobs/shared';
 import type { DbExecutor } from '../cron/cron-job-repository.js';
-import type { KeysetPosition } from '../cron/pagination.js';
+import { afterPosition, createdAtText, toPage, type KeysetPosition } from '../cron/pagination.js';
 import { isUuid } from '../cron/uuid.js';
-
-/** `created_at` as text with microseconds, UTC: the keyset position of a row (see `KeysetPosition`). */
-const createdAtText = sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /**
  * The attempt row with this id, or undefined (also for an id that is not a uuid).
@@ -43,13 +40,9 @@ export async function listEventRows(
     .selectAll()
     .select(createdAtText.as('position_created_at'))
     .where('subscription_id', '=', subscriptionId);
-  if (options.after) query = query.where(sql<boolean>`(created_at, id) < (${options.after.createdAt}::timestamptz, ${options.after.id}::uuid)`);
+  if (options.after) query = query.where(afterPosition(options.after, 'desc'));
   if (options.success !== undefined) query = query.where('success', '=', options.success);
-  const found = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit + 1).execute();
-  const page = found.slice(0, options.limit);
-  const last = page.at(-1);
-  const next = found.length > options.limit && last ? { createdAt: last.position_created_at, id: last.id } : undefined;
-  return { rows: page.map(({ position_created_at: _, ...row }) => row), next };
+  return toPage(await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit + 1).execute(), options.limit);
 }
 
 /** A skipped delivery still waiting for its replay, with its keyset position. */

@@ -1,11 +1,8 @@
 import { sql } from 'kysely';
 import type { NewWebhookSubscription, WebhookSubscription, WebhookSubscriptionUpdate } from '@jobs/shared';
 import type { DbExecutor } from '../cron/cron-job-repository.js';
-import type { KeysetPosition } from '../cron/pagination.js';
+import { afterPosition, createdAtText, toPage, type KeysetPosition } from '../cron/pagination.js';
 import { isUuid } from '../cron/uuid.js';
-
-/** `created_at` as text with microseconds, UTC: the keyset position of a row (see `KeysetPosition`). */
-const createdAtText = sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /**
  * Inserts a subscription and returns it.
@@ -77,12 +74,7 @@ export async function listSubscriptionRows(
   options: ListSubscriptionRowsOptions,
 ): Promise<{ rows: WebhookSubscription[]; next: KeysetPosition | undefined }> {
   let query = db.selectFrom('webhook_subscription').selectAll().select(createdAtText.as('position_created_at'));
-  if (options.after) query = query.where(sql<boolean>`(created_at, id) > (${options.after.createdAt}::timestamptz, ${options.after.id}::uuid)`);
+  if (options.after) query = query.where(afterPosition(options.after));
   if (options.enabled !== undefined) query = query.where('enabled', '=', options.enabled);
-  // One extra row says whether another page follows, without a count.
-  const found = await query.orderBy('created_at').orderBy('id').limit(options.limit + 1).execute();
-  const page = found.slice(0, options.limit);
-  const last = page.at(-1);
-  const next = found.length > options.limit && last ? { createdAt: last.position_created_at, id: last.id } : undefined;
-  return { rows: page.map(({ position_created_at: _, ...row }) => row), next };
+  return toPage(await query.orderBy('created_at').orderBy('id').limit(options.limit + 1).execute(), options.limit);
 }
