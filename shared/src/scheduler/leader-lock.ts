@@ -75,6 +75,8 @@ export function createLeaderLock(options: LeaderLockOptions): LeaderLock {
   let deadlineTimer: NodeJS.Timeout | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let attempting = false;
+  /** `tryNow()` came while an attempt was in flight: that attempt may have seen the lock still held. */
+  let tryAgainAtOnce = false;
   let renewFailures = 0;
   let waitingForReady = false;
 
@@ -119,6 +121,7 @@ export function createLeaderLock(options: LeaderLockOptions): LeaderLock {
       });
     }
     attempting = true;
+    tryAgainAtOnce = false;
     const candidate = newLockToken();
     const sentAt = performance.now();
     try {
@@ -140,7 +143,7 @@ export function createLeaderLock(options: LeaderLockOptions): LeaderLock {
     } finally {
       attempting = false;
     }
-    if (running && token === undefined) scheduleAttempt(retryMs);
+    if (running && token === undefined) scheduleAttempt(tryAgainAtOnce ? 0 : retryMs);
   }
 
   function scheduleRenewal(): void {
@@ -178,7 +181,10 @@ export function createLeaderLock(options: LeaderLockOptions): LeaderLock {
       void attempt();
     },
     tryNow() {
-      if (running && token === undefined) void attempt();
+      if (!running || token !== undefined) return;
+      // A release announced while an attempt is in flight must not wait out a whole retry interval.
+      if (attempting) tryAgainAtOnce = true;
+      else void attempt();
     },
     async stop() {
       running = false;

@@ -1,3 +1,4 @@
+import { connect, createServer, type Server } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLeaderLock, type DeposedReason, type LeaderLock } from '../../src/index.js';
@@ -10,6 +11,34 @@ async function holdsFor(invariant: () => boolean, ms: number): Promise<void> {
     expect(invariant()).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * A TCP forwarder to the test Redis that holds every reply back for `delayMs`, and counts the
+ * replies Redis has sent: a real Redis, reached over a slow link.
+ */
+async function slowRepliesProxy(delayMs: number): Promise<{ url: string; replies: () => number; close(): Promise<void> }> {
+  const target = new URL(TEST_REDIS_URL);
+  let replies = 0;
+  const sockets = new Set<{ destroy(): void }>();
+  const server: Server = createServer((socket) => {
+    const upstream = connect(Number(target.port || 6379), target.hostname);
+    sockets.add(socket).add(upstream);
+    socket.on('data', (chunk) => upstream.write(chunk));
+    upstream.on('data', (chunk) => {
+      replies++;
+      setTimeout(() => socket.writable && socket.write(chunk), delayMs);
+    });
+    socket.on('error', () => upstream.destroy());
+    upstream.on('error', () => socket.destroy());
+    socket.on('close', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `redis://127.0.0.1:${port}`, replies: () => replies, close: () => new Promise((resolve) => {
+      server.close(() => resolve());
+      for (const socket of sockets) socket.destroy();
+    }) };
 }
 
 describe('leader lock', () => {
@@ -73,6 +102,32 @@ describe('leader lock', () => {
     expect(a.lock.isLeader).toBe(false);
     await sleepUntil(() => a.lock.isLeader, { timeoutMs: 2_000, message: 're-elected after the intruder expired' });
     expect(a.events).toEqual(['elected', 'lost', 'elected']);
+  });
+
+  it('a release announced while an attempt is in flight is not missed: the standby takes over at once, not a retry later', async () => {
+    prefix = testPrefix('lock');
+    const key = `${prefix}:leader`;
+    const admin = new Redis(TEST_REDIS_URL);
+    opened.push(admin);
+    await admin.set(key, 'another-process', 'PX', 30_000);
+    const proxy = await slowRepliesProxy(300);
+    try {
+      const redis = new Redis(proxy.url, { maxRetriesPerRequest: 1 });
+      opened.push(redis);
+      await redis.ping();
+      const lock = createLeaderLock({ redis, key, ttlMs: 30_000, renewMs: 5_000, retryMs: 30_000, onElected: () => undefined, onDeposed: () => undefined });
+      locks.push(lock);
+      const before = proxy.replies();
+      lock.start();
+      // Redis has refused the attempt (the lock is held); its answer is still on the way.
+      await sleepUntil(() => proxy.replies() > before, { message: 'the attempt answered by Redis' });
+      await admin.del(key);
+      lock.tryNow(); // the holder's release announcement
+      await sleepUntil(() => lock.isLeader, { timeoutMs: 5_000, message: 'the standby to take over' });
+    } finally {
+      for (const lock of locks.splice(0)) await lock.stop();
+      await proxy.close();
+    }
   });
 
   it('a leader that cannot reach Redis is deposed (expired) before its TTL runs out', async () => {
