@@ -200,7 +200,9 @@ describe('system: Postgres restarted mid-run', () => {
     const healthWhileDown = await system.call('GET', '/healthz', undefined, { timeoutMs: 10_000 });
     const otherReadyWhileDown = await Promise.all(
       [...system.workers, ...system.schedulers].map(async (s) => {
-        const res = await fetch(`${s.url}/readyz`, { signal: AbortSignal.timeout(10_000) });
+        const res = await fetch(`${s.url}/readyz`, { signal: AbortSignal.timeout(10_000) }).catch((err: Error) => {
+          throw new Error(`${s.name} /readyz while Postgres is down: ${err.message}\n${system.dump()}`);
+        });
         return `${s.name}:${res.status}:${((await res.json()) as { down?: string[] }).down?.join(',') ?? ''}`;
       }),
     );

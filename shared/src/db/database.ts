@@ -67,6 +67,10 @@ async function openPostgres(
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   pool.on('error', onError);
+  // pg-pool listens for errors only on idle clients. A client checked out between two queries
+  // (inside a transaction, say) that loses its connection emits 'error' with no listener, which
+  // ends the process. Its transaction gets the error anyway; this keeps the process alive.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const close = once(() => db.destroy());
   try {
