@@ -1,24 +1,14 @@
-import { connect, createServer, type Socket } from 'node:net';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { createDatabase } from '../src/index.js';
-import { sleepUntil } from '../../test/helpers/index.js';
+import { sleepUntil, startTcpProxy } from '../../test/helpers/index.js';
 
 // Postgres going away (a restart, a failover) must fail the queries that needed it, never the process.
 describe('Postgres connection lost while a transaction holds it', () => {
   it('fails that transaction; the process lives and the pool connects again', async () => {
     // "Postgres" is a TCP forwarder to the real one, so its connections can be cut at will.
-    const sockets = new Set<Socket>();
-    const proxy = createServer((socket) => {
-      const upstream = connect(5432, '127.0.0.1');
-      sockets.add(socket).add(upstream);
-      socket.pipe(upstream).pipe(socket);
-      socket.on('error', () => upstream.destroy());
-      upstream.on('error', () => socket.destroy());
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const { port } = proxy.address() as { port: number };
-    const database = await createDatabase({ databaseUrl: `postgres://postgres@127.0.0.1:${port}/test` });
+    const proxy = await startTcpProxy({ targetPort: 5432 });
+    const database = await createDatabase({ databaseUrl: `postgres://postgres@127.0.0.1:${proxy.port}/test` });
     try {
       let firstDone = false;
       let resume!: () => void;
@@ -34,8 +24,7 @@ describe('Postgres connection lost while a transaction holds it', () => {
         () => 'failed',
       );
       await sleepUntil(() => firstDone, { message: 'the first query' });
-      for (const socket of sockets) socket.destroy();
-      sockets.clear();
+      proxy.cutAll();
       resume();
       expect(await outcome).toBe('failed');
       // Nothing crashed (an 'error' without a listener would have ended the test run) and the pool recovers.
@@ -45,8 +34,7 @@ describe('Postgres connection lost while a transaction holds it', () => {
       );
     } finally {
       await database.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
   });
 });

@@ -1,8 +1,7 @@
-import { connect, createServer, type Server } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLeaderLock, type DeposedReason, type LeaderLock } from '../../src/index.js';
-import { cleanupPrefix, sleepUntil, testPrefix, TEST_REDIS_URL } from '../../../test/helpers/index.js';
+import { cleanupPrefix, sleepUntil, startTcpProxy, testPrefix, TEST_REDIS_URL } from '../../../test/helpers/index.js';
 
 /** Checks `invariant` every 20 ms for `ms` (an invariant over time, not a wait for an event). */
 async function holdsFor(invariant: () => boolean, ms: number): Promise<void> {
@@ -11,34 +10,6 @@ async function holdsFor(invariant: () => boolean, ms: number): Promise<void> {
     expect(invariant()).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-/**
- * A TCP forwarder to the test Redis that holds every reply back for `delayMs`, and counts the
- * replies Redis has sent: a real Redis, reached over a slow link.
- */
-async function slowRepliesProxy(delayMs: number): Promise<{ url: string; replies: () => number; close(): Promise<void> }> {
-  const target = new URL(TEST_REDIS_URL);
-  let replies = 0;
-  const sockets = new Set<{ destroy(): void }>();
-  const server: Server = createServer((socket) => {
-    const upstream = connect(Number(target.port || 6379), target.hostname);
-    sockets.add(socket).add(upstream);
-    socket.on('data', (chunk) => upstream.write(chunk));
-    upstream.on('data', (chunk) => {
-      replies++;
-      setTimeout(() => socket.writable && socket.write(chunk), delayMs);
-    });
-    socket.on('error', () => upstream.destroy());
-    upstream.on('error', () => socket.destroy());
-    socket.on('close', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return { url: `redis://127.0.0.1:${port}`, replies: () => replies, close: () => new Promise((resolve) => {
-      server.close(() => resolve());
-      for (const socket of sockets) socket.destroy();
-    }) };
 }
 
 describe('leader lock', () => {
@@ -110,9 +81,10 @@ describe('leader lock', () => {
     const admin = new Redis(TEST_REDIS_URL);
     opened.push(admin);
     await admin.set(key, 'another-process', 'PX', 30_000);
-    const proxy = await slowRepliesProxy(300);
+    // The lock reaches the real Redis over a link that holds every reply back 300 ms.
+    const proxy = await startTcpProxy({ targetPort: Number(new URL(TEST_REDIS_URL).port || 6379), targetHost: new URL(TEST_REDIS_URL).hostname, replyDelayMs: 300 });
     try {
-      const redis = new Redis(proxy.url, { maxRetriesPerRequest: 1 });
+      const redis = new Redis(`redis://127.0.0.1:${proxy.port}`, { maxRetriesPerRequest: 1 });
       opened.push(redis);
       await redis.ping();
       const lock = createLeaderLock({ redis, key, ttlMs: 30_000, renewMs: 5_000, retryMs: 30_000, onElected: () => undefined, onDeposed: () => undefined });
