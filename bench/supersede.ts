@@ -33,6 +33,7 @@ import { benchHandlers } from './lib/supersede-handlers.js';
 import { fmtMs, percentile } from './lib/stats.js';
 import { envInt } from './lib/bench-env.js';
 import { runBench } from './lib/run-bench.js';
+import { runPrefixes } from './lib/run-prefixes.js';
 
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
@@ -54,13 +55,7 @@ const SEED_POLL_MS = 500;
 /** Slack for timer jitter on top of BullMQ's lock-renewal rate in the traffic criterion. */
 const TRAFFIC_SLACK_PER_S = 1;
 
-const runId = `benchsup-${process.pid}-${Date.now().toString(36)}`;
-const prefixes: string[] = [];
-const newPrefix = () => {
-  const prefix = `${runId}-${prefixes.length + 1}`;
-  prefixes.push(prefix);
-  return prefix;
-};
+const { runId, prefixes, newPrefix } = runPrefixes('benchsup');
 const admin = new Redis(REDIS_URL);
 const children: WorkerChild[] = [];
 let privateRedis: PrivateRedis | undefined;

@@ -50,6 +50,7 @@ import { fmtInt, fmtMs, fmtPct, median, percentile } from './lib/stats.js';
 import { closeOpenWorkers, deliveryPayload, rawRun, signedRun, type RunResult, type WebhookRunContext } from './lib/webhook-runs.js';
 import { envInt } from './lib/bench-env.js';
 import { runBench } from './lib/run-bench.js';
+import { runPrefixes } from './lib/run-prefixes.js';
 
 function envFlag(name: string, fallback: '0' | '1' | 'auto'): '0' | '1' | 'auto' {
   const raw = process.env[name] || fallback;
@@ -78,13 +79,7 @@ const TARGET_PER_SEC = 500;
 // Set DATABASE_URL for test/helpers/db.ts before it reads it.
 process.env.DATABASE_URL = DATABASE_URL;
 
-const runId = `benchwh-${process.pid}-${Date.now().toString(36)}`;
-const prefixes: string[] = [];
-const newPrefix = () => {
-  const prefix = `${runId}-${prefixes.length + 1}`;
-  prefixes.push(prefix);
-  return prefix;
-};
+const { runId, prefixes, newPrefix } = runPrefixes('benchwh');
 const admin = new Redis(REDIS_URL);
 const producer = new Redis(REDIS_URL);
 const logSink = pino.destination('/dev/null');

@@ -20,6 +20,7 @@ import { SIDES, closeLogSink, jobOptions, stopEverything, type Side } from './li
 import { fmtInt, fmtMs, fmtPct, median, percentile } from './lib/stats.js';
 import { envInt } from './lib/bench-env.js';
 import { runBench } from './lib/run-bench.js';
+import { runPrefixes } from './lib/run-prefixes.js';
 
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
@@ -40,20 +41,10 @@ function envIntValue(text: string): number {
   return n;
 }
 
-const runId = `benchwo-${process.pid}-${Date.now().toString(36)}`;
-const prefixes: string[] = [];
+const { runId, prefixes, newPrefix } = runPrefixes('benchwo');
 const admin = new Redis(REDIS_URL);
 const producer = new Redis(REDIS_URL);
-const rc: RunContext = {
-  redisUrl: REDIS_URL,
-  producer,
-  admin,
-  newPrefix: () => {
-    const prefix = `${runId}-${prefixes.length + 1}`;
-    prefixes.push(prefix);
-    return prefix;
-  },
-};
+const rc: RunContext = { redisUrl: REDIS_URL, producer, admin, newPrefix };
 
 /** `SIDES` rotated by `by`, so each side runs first, middle and last across reps. */
 const rotated = (by: number): Side[] => SIDES.map((_, i) => SIDES[(i + by) % SIDES.length]!);

@@ -1,14 +1,13 @@
 import { ConfigError, createLogger, exitCleanlyOnSignalDuring, loadConfigOrExit, onShutdownSignal, openServiceDatabase } from '@jobs/shared';
 import { startApiService } from './api-service.js';
-import { AuthNotConfiguredError } from './auth/auth-policy.js';
-import { createTokenVerifier } from './auth/token-verifier.js';
+import { authConfigured, AuthNotConfiguredError } from './auth/auth-policy.js';
 
 const config = loadConfigOrExit();
 const log = createLogger({ level: config.logLevel, pretty: config.isLocal && process.stdout.isTTY });
 
 try {
   // Refuse before waiting on anything: a missing auth config is not going to appear.
-  if (!config.isLocal && !createTokenVerifier(config)) throw new AuthNotConfiguredError(config.appEnv);
+  if (!config.isLocal && !authConfigured(config)) throw new AuthNotConfiguredError(config.appEnv);
   const database = await exitCleanlyOnSignalDuring(log, () => openServiceDatabase(config, log));
   const api = await startApiService(config, log, { db: database.db }).catch(async (err: unknown) => {
     await database.close();

@@ -9,6 +9,12 @@ export class AuthNotConfiguredError extends Error {
   }
 }
 
+/** Whether a token source is set: `AUTH_JWT_SECRET`, `AUTH_JWT_PUBLIC_KEY` or `AUTH_JWKS_URL`. */
+export function authConfigured(config: Pick<Config, 'auth'>): boolean {
+  const { jwtSecret, jwtPublicKey, jwksUrl } = config.auth;
+  return Boolean(jwtSecret || jwtPublicKey || jwksUrl);
+}
+
 /**
  * The verifier for the admin API, per SPEC §7: configured → verify tokens; local without
  * config → open, with a warning; anywhere else without config → {@link AuthNotConfiguredError}.
