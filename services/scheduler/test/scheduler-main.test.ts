@@ -1,45 +1,25 @@
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { publishCronChanged, redisKeys } from '@jobs/shared';
 import { freePort } from '../../../scripts/lib/free-port.js';
-import type { TestDatabase } from '../../../test/helpers/db.js';
 import { sleepUntil, spawnTs, TEST_REDIS_URL, type Child } from '../../../test/helpers/index.js';
-import { closeSchedulerTestEnv, openSchedulerTestEnv } from '../../../shared/test/scheduler/scheduler-kit.js';
-
-const TEST_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/** The test database URL with the test's schema as search_path (a libpq startup option). */
-function urlWithSchema(schema: string): string {
-  const url = new URL(TEST_DATABASE_URL);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return url.toString();
-}
+import { useSchedulerTestEnv } from '../../../shared/test/scheduler/scheduler-kit.js';
+import { databaseUrlFor } from '../../../test/deploy/lib/service-process.js';
 
 // The service entry point as a deployment runs it: a real process, configured by its environment.
 describe('scheduler service (services/scheduler/src/main.ts)', () => {
-  let prefix: string;
-  let t: TestDatabase;
-  let redis: Redis;
-  let queue: Queue;
-  const children: Child[] = [];
-
-  beforeEach(async () => {
-    ({ prefix, t, redis, queue } = await openSchedulerTestEnv('svc'));
-  });
-  afterEach(() => closeSchedulerTestEnv({ prefix, t, redis, queue }, children));
+  const kit = useSchedulerTestEnv('svc');
 
   async function startService(port: number): Promise<Child> {
     const child = spawnTs('services/scheduler/src/main.ts', {
       APP_ENV: 'test',
       REDIS_URL: TEST_REDIS_URL,
-      DATABASE_URL: urlWithSchema(t.schema),
-      QUEUE_PREFIX: prefix,
+      DATABASE_URL: databaseUrlFor(kit.t.schema),
+      QUEUE_PREFIX: kit.prefix,
       SCHEDULER_PORT: String(port),
       SCHEDULER_RECONCILE_MS: '60000',
       LOG_LEVEL: 'info',
     });
-    children.push(child);
+    kit.children.push(child);
     await sleepUntil(
       async () => {
         if (child.proc.exitCode !== null) throw new Error(`exited early:\n${child.output()}`);
@@ -56,7 +36,7 @@ describe('scheduler service (services/scheduler/src/main.ts)', () => {
   };
 
   it('leads, syncs rows, answers /healthz, /readyz and /metrics; SIGTERM releases the lock and exits 0', async () => {
-    const row = await t.db
+    const row = await kit.t.db
       .insertInto('cron_job')
       .values({ job_id: 'nightly-report', name: 'Nightly report', pattern: '0 2 * * *', handler: 'echo', payload: { message: 'report' } })
       .returningAll()
@@ -65,7 +45,7 @@ describe('scheduler service (services/scheduler/src/main.ts)', () => {
     const child = await startService(port);
 
     await sleepUntil(async () => (await metric(port, 'scheduler_is_leader')) === 1, { message: 'leader' });
-    await sleepUntil(async () => (await queue.getJobSchedulers()).some((s) => s.key === 'nightly-report'), { message: 'row synced at start' });
+    await sleepUntil(async () => (await kit.queue.getJobSchedulers()).some((s) => s.key === 'nightly-report'), { message: 'row synced at start' });
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     await sleepUntil(async () => ((await metric(port, 'scheduler_last_pass_timestamp_seconds')) ?? 0) > 0, { message: 'last pass time' });
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -73,17 +53,17 @@ describe('scheduler service (services/scheduler/src/main.ts)', () => {
     expect(text).toMatch(/scheduler_passes_total\{kind="full",result="ok",service="scheduler"\} 1/);
 
     // A change published as the admin API does is applied.
-    await t.db.updateTable('cron_job').set({ pattern: '30 2 * * *' }).where('id', '=', row.id).execute();
-    await publishCronChanged(redis, redisKeys(prefix, 'jobs'), { cronJobId: row.id, op: 'update' });
-    await sleepUntil(async () => (await queue.getJobSchedulers())[0]?.pattern === '30 2 * * *', { message: 'pattern updated' });
+    await kit.t.db.updateTable('cron_job').set({ pattern: '30 2 * * *' }).where('id', '=', row.id).execute();
+    await publishCronChanged(kit.redis, redisKeys(kit.prefix, 'jobs'), { cronJobId: row.id, op: 'update' });
+    await sleepUntil(async () => (await kit.queue.getJobSchedulers())[0]?.pattern === '30 2 * * *', { message: 'pattern updated' });
 
-    const lockKey = redisKeys(prefix, 'jobs').schedulerLeader;
-    expect(await redis.get(lockKey)).toContain(`/${child.proc.pid}/`);
+    const lockKey = redisKeys(kit.prefix, 'jobs').schedulerLeader;
+    expect(await kit.redis.get(lockKey)).toContain(`/${child.proc.pid}/`);
     child.kill('SIGTERM');
     expect(await child.exited).toBe(0);
-    expect(await redis.exists(lockKey)).toBe(0);
+    expect(await kit.redis.exists(lockKey)).toBe(0);
     expect(child.output()).toContain('leader lock released');
     // Shutting down removes nothing: the schedulers stay for the next leader.
-    expect((await queue.getJobSchedulers()).map((s) => s.key)).toEqual(['nightly-report']);
+    expect((await kit.queue.getJobSchedulers()).map((s) => s.key)).toEqual(['nightly-report']);
   });
 });

@@ -1,48 +1,36 @@
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { publishCronChanged, redisKeys } from '../../src/index.js';
-import type { TestDatabase } from '../../../test/helpers/db.js';
 import { sleepUntil, spawnTs, TEST_REDIS_URL, type Child } from '../../../test/helpers/index.js';
-import { closeSchedulerTestEnv, insertRow, leads, openSchedulerTestEnv, startSchedulerChild } from './scheduler-kit.js';
+import { insertRow, leads, startSchedulerChild, useSchedulerTestEnv } from './scheduler-kit.js';
 
 type Run = { jobId: string; type: string; cronJobId: string; pid: number; at: number };
 
 // Two scheduler processes and two worker processes on one every-second cron: each tick must
 // run once — none twice, none skipped — including across a leader crash.
 describe('cron ticks run exactly once', () => {
-  let prefix: string;
-  let t: TestDatabase;
-  let redis: Redis;
-  let queue: Queue;
-  const children: Child[] = [];
-
-  beforeEach(async () => {
-    ({ prefix, t, redis, queue } = await openSchedulerTestEnv('once'));
-  });
-  afterEach(() => closeSchedulerTestEnv({ prefix, t, redis, queue }, children));
+  const kit = useSchedulerTestEnv('once');
 
   async function startWorker(list: string): Promise<Child> {
-    const child = spawnTs('test/fixtures/cron-worker-process.ts', { REDIS_URL: TEST_REDIS_URL, TEST_PREFIX: prefix, TEST_LIST: list });
-    children.push(child);
+    const child = spawnTs('test/fixtures/cron-worker-process.ts', { REDIS_URL: TEST_REDIS_URL, TEST_PREFIX: kit.prefix, TEST_LIST: list });
+    kit.children.push(child);
     await sleepUntil(() => child.output().includes('worker-ready') || child.proc.exitCode !== null, { timeoutMs: 20_000, message: 'worker ready' });
     if (child.proc.exitCode !== null) throw new Error(`worker exited early:\n${child.output()}`);
     return child;
   }
 
   it('a */1 * * * * * cron with 2 schedulers (the leader killed midway) and 2 workers: every tick once', { timeout: 60_000 }, async () => {
-    const list = `${prefix}:runs`;
-    const env = { prefix, schema: t.schema, ttlMs: 2_000, renewMs: 400, retryMs: 300, reconcileMs: 1_000 };
+    const list = `${kit.prefix}:runs`;
+    const env = { prefix: kit.prefix, schema: kit.t.schema, ttlMs: 2_000, renewMs: 400, retryMs: 300, reconcileMs: 1_000 };
     const [schedulers, workers] = await Promise.all([
       Promise.all([startSchedulerChild(env), startSchedulerChild(env)]),
       Promise.all([startWorker(list), startWorker(list)]),
     ]);
-    children.push(...schedulers);
+    kit.children.push(...schedulers);
     await sleepUntil(() => schedulers.some(leads), { message: 'a leader' });
-    const row = await insertRow(t.db, { pattern: '*/1 * * * * *', payload: { message: 'tick' } });
-    await publishCronChanged(redis, redisKeys(prefix, 'jobs'), { cronJobId: row.id, op: 'create' });
+    const row = await insertRow(kit.t.db, { pattern: '*/1 * * * * *', payload: { message: 'tick' } });
+    await publishCronChanged(kit.redis, redisKeys(kit.prefix, 'jobs'), { cronJobId: row.id, op: 'create' });
 
-    const runs = async () => (await redis.lrange(list, 0, -1)).map((s) => JSON.parse(s) as Run);
+    const runs = async () => (await kit.redis.lrange(list, 0, -1)).map((s) => JSON.parse(s) as Run);
     await sleepUntil(async () => (await runs()).length >= 4, { timeoutMs: 10_000, message: 'first ticks' });
     // The leader dies; the standby takes over and reconciles (every second, too) while ticks go on.
     const leader = schedulers.find(leads)!;
@@ -51,10 +39,10 @@ describe('cron ticks run exactly once', () => {
     await sleepUntil(async () => (await runs()).length >= 10, { timeoutMs: 15_000, message: '10 ticks' });
 
     // Stop the cron, then let the last tick that was already due finish.
-    await t.db.updateTable('cron_job').set({ enabled: false }).where('id', '=', row.id).execute();
-    await publishCronChanged(redis, redisKeys(prefix, 'jobs'), { cronJobId: row.id, op: 'update' });
-    await sleepUntil(async () => (await queue.getJobSchedulers()).length === 0, { message: 'scheduler removed' });
-    await sleepUntil(async () => (await queue.getActiveCount()) + (await queue.getWaitingCount()) === 0, { message: 'queue drained' });
+    await kit.t.db.updateTable('cron_job').set({ enabled: false }).where('id', '=', row.id).execute();
+    await publishCronChanged(kit.redis, redisKeys(kit.prefix, 'jobs'), { cronJobId: row.id, op: 'update' });
+    await sleepUntil(async () => (await kit.queue.getJobSchedulers()).length === 0, { message: 'scheduler removed' });
+    await sleepUntil(async () => (await kit.queue.getActiveCount()) + (await kit.queue.getWaitingCount()) === 0, { message: 'queue drained' });
 
     const all = await runs();
     const ticks = all.map((r) => {

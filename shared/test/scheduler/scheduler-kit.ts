@@ -1,5 +1,6 @@
 /** Helpers shared by the scheduler tests: rows, what Redis holds, scheduler child processes. */
 import { Queue } from 'bullmq';
+import { afterEach, beforeEach } from 'vitest';
 import type { Kysely } from 'kysely';
 import { canonical, type Database, type NewCronJob } from '../../src/index.js';
 import { Redis } from 'ioredis';
@@ -107,6 +108,23 @@ export async function openSchedulerTestEnv(label: string): Promise<SchedulerTest
   const t = await createTestDatabase();
   const redis = new Redis(TEST_REDIS_URL);
   return { prefix, t, redis, queue: new Queue('jobs', { connection: redis, prefix }) };
+}
+
+/**
+ * A fresh {@link SchedulerTestEnv} for every test of the calling `describe`, opened and closed by
+ * its hooks, with the list where the test puts the child processes it starts (killed after it).
+ *
+ * @example
+ * const kit = useSchedulerTestEnv('lead');
+ * it('…', async () => { kit.children.push(await startSchedulerChild({ prefix: kit.prefix, schema: kit.t.schema })); });
+ */
+export function useSchedulerTestEnv(label: string): SchedulerTestEnv & { children: Child[] } {
+  const kit = { children: [] as Child[] } as SchedulerTestEnv & { children: Child[] };
+  beforeEach(async () => {
+    Object.assign(kit, await openSchedulerTestEnv(label));
+  });
+  afterEach(() => closeSchedulerTestEnv(kit, kit.children));
+  return kit;
 }
 
 /** Kills the test's child processes, then closes and removes everything the env made (call in `afterEach`). */
