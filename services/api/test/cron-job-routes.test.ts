@@ -5,6 +5,7 @@ import { jobHandlers, makeJob, type HandlerMap } from '../../../shared/src/index
 import { sleepUntil, TEST_REDIS_URL } from '../../../test/helpers/index.js';
 import type { CronJobView } from '../src/cron/cron-job-view.js';
 import { createTestApp, mintToken, type TestApp } from './helpers/test-app.js';
+import { postCreated } from './helpers/rows.js';
 
 type Problem = { status: number; field?: string; detail?: string; knownHandlers?: string[] };
 type CronJob = CronJobView;
@@ -19,11 +20,7 @@ const handlers: HandlerMap = {
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000000';
 const base = { name: 'every five minutes', pattern: '*/5 * * * *', handler: 'echo', payload: { message: 'hi' } };
 
-async function createRow(t: TestApp, body: Record<string, unknown> = {}): Promise<CronJob> {
-  const res = await t.call('POST', '/api/admin/cronJob', { ...base, ...body });
-  expect(res.status).toBe(201);
-  return (await res.json()) as CronJob;
-}
+const createRow = (t: TestApp, body: Record<string, unknown> = {}) => postCreated<CronJob>(t, '/api/admin/cronJob', { ...base, ...body });
 
 const countRows = async (t: TestApp) => Number((await t.database.db.selectFrom('cron_job').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 

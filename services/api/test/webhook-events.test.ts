@@ -10,6 +10,7 @@ import {
 } from '../../../shared/src/index.js';
 import { cleanupPrefix, testPrefix, TEST_REDIS_URL } from '../../../test/helpers/index.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
+import { outboxRows, postCreated } from './helpers/rows.js';
 
 type Problem = { status: number; field?: string; detail?: string };
 type Subscription = { id: string; events: string[]; enabled: boolean };
@@ -21,17 +22,8 @@ type Jwk = Record<string, unknown>;
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000000';
 const cron = { name: 'nightly', pattern: '0 3 * * *', handler: 'echo', payload: { message: 'hi' } };
 
-async function subscribe(t: TestApp, events: string[], enabled = true): Promise<Subscription> {
-  const res = await t.call('POST', '/api/admin/webhookSubscription', { url: 'https://example.com/hook', events, enabled });
-  expect(res.status).toBe(201);
-  return (await res.json()) as Subscription;
-}
-
-async function createCron(t: TestApp): Promise<CronJob> {
-  const res = await t.call('POST', '/api/admin/cronJob', cron);
-  expect(res.status).toBe(201);
-  return (await res.json()) as CronJob;
-}
+const subscribe = (t: TestApp, events: string[], enabled = true) => postCreated<Subscription>(t, '/api/admin/webhookSubscription', { url: 'https://example.com/hook', events, enabled });
+const createCron = (t: TestApp) => postCreated<CronJob>(t, '/api/admin/cronJob', cron);
 
 /** The `sendWebhook` jobs waiting in the queue, as `{ jobId, payload }`, optionally only about `resource`. */
 async function queuedDeliveries(t: TestApp, resource?: string): Promise<{ jobId: string; payload: SendWebhookPayload }[]> {
@@ -42,7 +34,6 @@ async function queuedDeliveries(t: TestApp, resource?: string): Promise<{ jobId:
     .filter((d) => resource === undefined || d.payload.resource === resource);
 }
 
-const outboxRows = (t: TestApp) => t.database.db.selectFrom('webhook_outbox').selectAll().orderBy('id').execute();
 const eventRows = (t: TestApp) => t.database.db.selectFrom('webhook_event').selectAll().orderBy('created_at').orderBy('id').execute();
 
 /** An attempt row as the worker (or the relay, for `skipped`) would record it. */

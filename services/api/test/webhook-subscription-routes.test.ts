@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { WebhookSubscriptionView } from '../src/webhooks/webhook-views.js';
 import { createTestApp, mintToken, type TestApp } from './helpers/test-app.js';
+import { outboxRows, postCreated } from './helpers/rows.js';
 
 type Problem = { status: number; field?: string; detail?: string };
 type Subscription = WebhookSubscriptionView;
@@ -9,14 +10,9 @@ type Page = { items: Subscription[]; nextCursor: string | null };
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000000';
 const base = { url: 'https://example.com/hooks/jobs', events: ['cronJob.*'] };
 
-async function subscribe(t: TestApp, body: Record<string, unknown> = {}): Promise<Subscription> {
-  const res = await t.call('POST', '/api/admin/webhookSubscription', { ...base, ...body });
-  expect(res.status).toBe(201);
-  return (await res.json()) as Subscription;
-}
+const subscribe = (t: TestApp, body: Record<string, unknown> = {}) => postCreated<Subscription>(t, '/api/admin/webhookSubscription', { ...base, ...body });
 
 const countRows = async (t: TestApp) => Number((await t.database.db.selectFrom('webhook_subscription').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-const outbox = (t: TestApp) => t.database.db.selectFrom('webhook_outbox').selectAll().orderBy('id').execute();
 
 describe('webhook subscription routes', () => {
   let t: TestApp;
@@ -44,7 +40,7 @@ describe('webhook subscription routes', () => {
     const row = await t.database.db.selectFrom('webhook_subscription').selectAll().where('id', '=', body.id).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ url: base.url, events: ['cronJob.*', 'invoice.paid'], enabled: true, consecutive_failures: 0 });
     expect(t.lines.find((l) => l.msg === 'webhook subscription created')).toMatchObject({ actor: 'anonymous', subscriptionId: body.id });
-    const events = await outbox(t);
+    const events = await outboxRows(t);
     expect(events).toEqual([
       expect.objectContaining({ resource: 'webhookSubscription', action: 'create', resource_id: body.id, data: body, relayed_at: expect.any(Date) }),
     ]);
@@ -81,7 +77,7 @@ describe('webhook subscription routes', () => {
     expect(problem.field).toBe(field);
     if (detail) expect(problem.detail).toMatch(detail);
     expect(await countRows(t)).toBe(0);
-    expect(await outbox(t)).toEqual([]);
+    expect(await outboxRows(t)).toEqual([]);
   });
 
   it('GET one: 200 for a subscription, 404 for an unknown uuid or a non-uuid id', async () => {
@@ -145,17 +141,17 @@ describe('webhook subscription routes', () => {
     const updated = (await res.json()) as Subscription;
     expect(updated).toEqual({ ...sub, events: ['*'], url: 'https://example.org/new', updatedAt: expect.any(String) });
     expect(Date.parse(updated.updatedAt)).toBeGreaterThanOrEqual(Date.parse(sub.updatedAt));
-    expect((await outbox(t)).map((e) => [e.action, e.resource_id])).toEqual([
+    expect((await outboxRows(t)).map((e) => [e.action, e.resource_id])).toEqual([
       ['create', sub.id],
       ['update', sub.id],
     ]);
-    expect((await outbox(t))[1]!.data).toEqual(updated);
+    expect((await outboxRows(t))[1]!.data).toEqual(updated);
 
     const cleared = await t.call('PATCH', `/api/admin/webhookSubscription/${sub.id}`, { description: null });
     expect(((await cleared.json()) as Subscription).description).toBeNull();
     // An empty patch changes nothing and records nothing.
     expect(await (await t.call('PATCH', `/api/admin/webhookSubscription/${sub.id}`, {})).json()).toMatchObject({ id: sub.id, description: null });
-    expect(await outbox(t)).toHaveLength(3);
+    expect(await outboxRows(t)).toHaveLength(3);
 
     expect(((await (await t.call('PATCH', `/api/admin/webhookSubscription/${sub.id}`, { url: 'ftp://x' })).json()) as Problem).field).toBe('body.url');
     expect(((await (await t.call('PATCH', `/api/admin/webhookSubscription/${sub.id}`, { events: ['nope'] })).json()) as Problem).field).toBe('body.events.0');
@@ -198,12 +194,12 @@ describe('webhook subscription routes', () => {
     expect((await t.call('DELETE', `/api/admin/webhookSubscription/${sub.id}`)).status).toBe(404);
     expect(await countRows(t)).toBe(0);
     expect(await t.database.db.selectFrom('webhook_event').selectAll().execute()).toEqual([]);
-    expect((await outbox(t)).at(-1)).toMatchObject({ resource: 'webhookSubscription', action: 'delete', resource_id: sub.id, data: { id: sub.id, url: base.url } });
+    expect((await outboxRows(t)).at(-1)).toMatchObject({ resource: 'webhookSubscription', action: 'delete', resource_id: sub.id, data: { id: sub.id, url: base.url } });
   });
 
   it('events about a subscription do not leak the secrets its URL may carry', async () => {
     const sub = await subscribe(t, { url: 'https://hooks.example.com/in/abc?token=s3cret#frag' });
-    const created = (await outbox(t)).at(-1)!;
+    const created = (await outboxRows(t)).at(-1)!;
     expect(created).toMatchObject({ resource: 'webhookSubscription', action: 'create', resource_id: sub.id, data: { url: 'https://hooks.example.com/in/abc' } });
     expect(JSON.stringify(created.data)).not.toContain('s3cret');
   });
