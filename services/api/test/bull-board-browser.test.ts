@@ -76,6 +76,24 @@ describe('BullBoard in a real browser', () => {
     await context.close();
   }, 60_000);
 
+  it('a form on a foreign page, posted by the signed-in browser, cannot add a job (CSRF)', async () => {
+    const context = await browser.newContext({ httpCredentials: { username: 'ops', password: 'board-pass' } });
+    const page = await context.newPage();
+    // The attacker's page, served by the browser itself under another origin.
+    const target = `http://127.0.0.1:${api.port}/bullBoard/api/queues/jobs/add`;
+    // text/plain sends `name=value`; this name/value pair makes the body the JSON BullBoard parses.
+    const attack = `<form id="f" method="POST" action="${target}" enctype="text/plain">
+      <input name='{"name":"failing","data":{"list":"csrf"},"x":"' value='"}'></form>`;
+    await page.route('http://attacker.test/**', (route) => route.fulfill({ contentType: 'text/html', body: attack }));
+    await page.goto('http://attacker.test/page');
+    const counts = () => client.queue.getJobCounts('waiting', 'paused', 'delayed', 'active', 'failed', 'completed');
+    const before = await counts();
+    const [response] = await Promise.all([page.waitForResponse(target), page.locator('#f').evaluate((f: HTMLFormElement) => f.submit())]);
+    expect(response.status()).toBe(403);
+    expect(await counts()).toEqual(before);
+    await context.close();
+  });
+
   it('without credentials the browser gets 401', async () => {
     const context = await browser.newContext();
     const response = await context.request.get(`http://127.0.0.1:${api.port}/bullBoard`);

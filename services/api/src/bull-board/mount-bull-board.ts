@@ -6,6 +6,7 @@ import type { Queue } from 'bullmq';
 import { basicAuth } from 'hono/basic-auth';
 import type { Config, Logger } from '@jobs/shared';
 import type { App } from '../app-env.js';
+import { sameOriginOnly } from '../middleware/same-origin.js';
 
 export const BULL_BOARD_PATH = '/bullBoard';
 
@@ -23,7 +24,8 @@ export function bullBoardAccess(config: Pick<Config, 'isLocal' | 'bullBoard'>): 
 
 /**
  * Mounts BullBoard at `/bullBoard` for `queues`, behind the access rule. The admin API's bearer
- * tokens play no part here, and BullBoard credentials open nothing under `/api/admin`.
+ * tokens play no part here, and BullBoard credentials open nothing under `/api/admin`. Changes
+ * (retry, clean, pause, add…) are accepted from BullBoard's own origin only ({@link sameOriginOnly}).
  */
 export function mountBullBoard(app: App, options: { config: Config; log: Logger; queues: Queue[] }): BullBoardAccess {
   const access = bullBoardAccess(options.config);
@@ -40,6 +42,11 @@ export function mountBullBoard(app: App, options: { config: Config; log: Logger;
     options: { uiConfig: { boardTitle: 'Jobs' } },
   });
   serverAdapter.setBasePath(BULL_BOARD_PATH);
+  // In every mode: browsers send basic-auth credentials on their own, so a foreign page's form
+  // post would otherwise retry, clean or add jobs as the signed-in operator (SPEC §14).
+  const csrfGuard = sameOriginOnly();
+  app.use(BULL_BOARD_PATH, csrfGuard);
+  app.use(`${BULL_BOARD_PATH}/*`, csrfGuard);
   if (access.mode === 'basic') {
     // Hono compares both fields in constant time (hashes, then timingSafeEqual).
     const guard = basicAuth({ username: access.username, password: access.password, realm: 'BullBoard' });
