@@ -1,38 +1,185 @@
 import { createHash } from 'node:crypto';
+import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { RedisKeys } from '@jobs/shared';
-
-/** How long a key is remembered (as Stripe does). */
-const TTL_SECONDS = 24 * 3600;
-const PENDING = 'pending';
-/** A claim whose request died mid-way frees the key after this, instead of blocking it for a day. */
-const PENDING_TTL_SECONDS = 30;
-
-export type IdempotencyOutcome =
-  | { kind: 'new'; commit(jobId: string): Promise<void>; abandon(): Promise<void> }
-  | { kind: 'replay'; jobId: string }
-  | { kind: 'in_progress' }
-  | { kind: 'mismatch' };
+import { decodeJwt } from 'jose';
+import { QueueUnavailableError, toBullJobOptions, type EnqueueOptions, type HandlerMap, type RedisKeys } from '@jobs/shared';
 
 /**
- * `Idempotency-Key` for `POST /job`: the first request with a key claims it (SET NX), enqueues,
- * and records the job id; a repeat with the same body gets that id back; a repeat with another
- * body is refused (the key was reused by mistake); a repeat while the first is still enqueueing
- * is told to retry. Keys are per actor, so two clients cannot collide.
+ * How long the key's record (body hash → job id) is kept, from the first request (as Stripe does).
+ * The job id itself is derived from the key, so a repeat also finds the job after the record
+ * expired, for as long as BullMQ keeps the job (see README, "The HTTP API").
  */
-export async function claimIdempotencyKey(redis: Redis, keys: RedisKeys, actor: string, key: string, body: unknown): Promise<IdempotencyOutcome> {
-  const redisKey = keys.idempotency(createHash('sha256').update(`${actor}\n${key}`).digest('hex'));
-  const fingerprint = createHash('sha256').update(JSON.stringify(body)).digest('hex');
-  const claimed = await redis.set(redisKey, JSON.stringify({ state: PENDING, fingerprint }), 'EX', PENDING_TTL_SECONDS, 'NX');
-  if (claimed === 'OK') {
-    return {
-      kind: 'new',
-      commit: async (jobId) => void (await redis.set(redisKey, JSON.stringify({ state: 'done', fingerprint, jobId }), 'EX', TTL_SECONDS)),
-      abandon: async () => void (await redis.del(redisKey)),
-    };
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+/** Bound on each of our own Redis calls, as the job client bounds its own (503, not a hang). */
+const REDIS_TIMEOUT_MS = 5_000;
+
+/** What a request with an `Idempotency-Key` asks to enqueue (the validated body). */
+export interface IdempotentRequest {
+  handler: string;
+  payload: unknown;
+  options?: Omit<EnqueueOptions, 'jobId' | 'type' | 'cronJobId'>;
+}
+
+export type IdempotentOutcome = { kind: 'created'; jobId: string } | { kind: 'replay'; jobId: string } | { kind: 'mismatch' };
+
+export interface IdempotencyDeps {
+  redis: Redis;
+  keys: RedisKeys;
+  queue: Queue;
+  handlers: HandlerMap;
+  /** Enqueues the request with the given BullMQ job id; returns the id BullMQ answered with. */
+  enqueue(jobId: string): Promise<string>;
+}
+
+/**
+ * The BullMQ job id of a key: `idem-` + base64url(sha256(actor \n key)), 48 URL-safe characters
+ * (no `:`, never an integer). Because the id is fixed by the key, BullMQ itself refuses a second
+ * job for it (an add with an existing id returns that job), whatever happened to the first
+ * request: a reply lost to a timeout, or an API that died before answering.
+ */
+export function idempotentJobId(actor: string, key: string): string {
+  return `idem-${createHash('sha256').update(`${actor}\n${key}`).digest('base64url')}`;
+}
+
+/**
+ * `POST /job` with an `Idempotency-Key`. The body hash is recorded first (SET NX, kept 24 h), so a
+ * repeat with another body is refused (`mismatch`) even while the first is still enqueueing or
+ * after it failed half-way. Then the job is added under {@link idempotentJobId}: a repeat, a
+ * concurrent duplicate or a retry after a 503 gets that same job (`replay`), never a second one.
+ * Without a record (it expired, or was never written) but with the job present, the job's own
+ * handler, payload and options are compared with the request instead.
+ */
+export async function enqueueIdempotently(deps: IdempotencyDeps, actor: string, key: string, request: IdempotentRequest): Promise<IdempotentOutcome> {
+  const hash = createHash('sha256').update(`${actor}\n${key}`).digest('hex');
+  const recordKey = deps.keys.idempotency(hash);
+  const fingerprint = sha256(canonicalJson(request));
+  const record = await bounded(() => claimRecord(deps.redis, recordKey, fingerprint));
+  if (record.kind === 'mismatch') return record;
+  if (record.kind === 'committed') return { kind: 'replay', jobId: record.jobId };
+
+  const jobId = idempotentJobId(actor, key);
+  const commit = (id: string) => bounded(() => deps.redis.set(recordKey, JSON.stringify({ fingerprint, jobId: id }), 'EX', IDEMPOTENCY_TTL_SECONDS));
+  // Only a record this request wrote is taken back, and only when nothing can have been added.
+  const abandon = () => (record.kind === 'claimed' ? bounded(() => deps.redis.del(recordKey)).catch(() => undefined) : undefined);
+
+  // Looked up before adding: a repeat must not run the add again (for a superseding handler the
+  // add also supersedes the previous job, which a replay must not do to a newer one).
+  const existing = await bounded(() => deps.queue.getJob(jobId));
+  if (existing) {
+    // A record with our hash means this job came from this very body. Without one, the job is
+    // the only witness of what the key was first used for.
+    if (record.kind === 'claimed' && !sameRequest(existing, deps.handlers, request)) {
+      await abandon();
+      return { kind: 'mismatch' };
+    }
+    await commit(existing.id ?? jobId);
+    return { kind: 'replay', jobId: existing.id ?? jobId };
   }
-  const stored = JSON.parse((await redis.get(redisKey)) ?? '{}') as { state?: string; fingerprint?: string; jobId?: string };
-  if (stored.fingerprint !== undefined && stored.fingerprint !== fingerprint) return { kind: 'mismatch' };
-  if (stored.state === 'done' && stored.jobId) return { kind: 'replay', jobId: stored.jobId };
-  return { kind: 'in_progress' };
+  let id: string;
+  try {
+    // With `dedupeKey`, BullMQ may answer with the id of an equal unfinished job instead.
+    id = await deps.enqueue(jobId);
+  } catch (err) {
+    // Redis trouble: the add may still land after we gave up, so the record (and with it the
+    // body check) stays; a retry with this body finds the job or adds it, never a second one.
+    if (!(err instanceof QueueUnavailableError)) await abandon();
+    throw err;
+  }
+  await commit(id);
+  return { kind: 'created', jobId: id };
+}
+
+type RecordState = { kind: 'claimed' } | { kind: 'pending' } | { kind: 'committed'; jobId: string } | { kind: 'mismatch' };
+
+async function claimRecord(redis: Redis, recordKey: string, fingerprint: string): Promise<RecordState> {
+  for (let tries = 0; tries < 3; tries++) {
+    if ((await redis.set(recordKey, JSON.stringify({ fingerprint }), 'EX', IDEMPOTENCY_TTL_SECONDS, 'NX')) === 'OK') return { kind: 'claimed' };
+    const raw = await redis.get(recordKey);
+    if (raw === null) continue; // expired between the two calls: claim again
+    const stored = parseRecord(raw);
+    if (stored.fingerprint !== fingerprint) return { kind: 'mismatch' };
+    return stored.jobId ? { kind: 'committed', jobId: stored.jobId } : { kind: 'pending' };
+  }
+  throw new QueueUnavailableError('the Idempotency-Key record kept vanishing');
+}
+
+function parseRecord(raw: string): { fingerprint?: string; jobId?: string } {
+  try {
+    const value = JSON.parse(raw) as { fingerprint?: unknown; jobId?: unknown };
+    return {
+      ...(typeof value.fingerprint === 'string' ? { fingerprint: value.fingerprint } : {}),
+      ...(typeof value.jobId === 'string' ? { jobId: value.jobId } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Whether `job` is what `request` would have added: same handler, same payload after the handler's
+ * schema (defaults applied), same options as BullMQ stored them.
+ */
+function sameRequest(job: Job, handlers: HandlerMap, request: IdempotentRequest): boolean {
+  if (job.name !== request.handler || !Object.hasOwn(handlers, request.handler)) return false;
+  const def = handlers[request.handler]!;
+  const parsed = def.schema ? def.schema.safeParse(request.payload) : { success: true as const, data: request.payload };
+  if (!parsed.success) return false;
+  const stored = (job.data as { payload?: unknown } | undefined)?.payload;
+  // Compared as JSON, the form BullMQ stored it in (dates become strings, undefined disappears).
+  if (canonicalJson(JSON.parse(JSON.stringify(parsed.data ?? null))) !== canonicalJson(stored ?? null)) return false;
+  let expected: JobsOptions;
+  try {
+    expected = toBullJobOptions(request.handler, def, request.options ?? {});
+  } catch {
+    return false;
+  }
+  return canonicalJson(comparableOptions(expected)) === canonicalJson(comparableOptions(job.opts));
+}
+
+/** The options an enqueue request decides; retention and the job id are the same for all. */
+function comparableOptions(opts: JobsOptions): unknown {
+  return { attempts: opts.attempts ?? 1, backoff: opts.backoff ?? null, delay: opts.delay || 0, priority: opts.priority || 0, dedupe: opts.deduplication?.id ?? null };
+}
+
+/**
+ * The `sub` of the bearer token in `authorization`, if it has one. Idempotency keys are kept per
+ * caller; a token that names none cannot use them (hashing the token instead would make a retry
+ * with a refreshed token create a second job). The token was verified by the auth middleware
+ * before the route runs, so decoding without verifying is safe here.
+ */
+export function bearerSubject(authorization: string | undefined): string | undefined {
+  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  if (!token) return undefined;
+  try {
+    const { sub } = decodeJwt(token);
+    return typeof sub === 'string' && sub !== '' ? sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** JSON with object keys sorted, so `{a,b}` and `{b,a}` are the same body. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Our own Redis calls fail like the job client's: `QueueUnavailableError` (503) after a bound. */
+async function bounded<T>(op: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new QueueUnavailableError(`no answer within ${REDIS_TIMEOUT_MS} ms`)), REDIS_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([op(), timeout]);
+  } catch (err) {
+    throw err instanceof QueueUnavailableError ? err : new QueueUnavailableError(err instanceof Error ? err.message : String(err));
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { JobInfo } from '@jobs/shared';
 import type { App, AppDeps } from '../app-env.js';
-import { claimIdempotencyKey } from '../idempotency.js';
+import { bearerSubject, enqueueIdempotently } from '../idempotency.js';
 import { ApiProblem } from '../problem.js';
 import { conflictResponse, errorResponses, IdParam, jsonContent, notFoundResponse } from '../schemas/common-schemas.js';
 import { CancelResultSchema, EnqueuedJob, EnqueueJobBody, JobInfoSchema } from '../schemas/job-schemas.js';
@@ -20,7 +20,6 @@ const enqueueRoute = createRoute({
   responses: {
     201: jsonContent(EnqueuedJob, 'Enqueued (or, with a known Idempotency-Key, the job it created)'),
     ...errorResponses,
-    ...conflictResponse('The Idempotency-Key is in use by a request still in progress'),
     422: { description: 'The Idempotency-Key was used before with another body' },
   },
 });
@@ -61,18 +60,22 @@ export function registerJobRoutes(app: App, deps: AppDeps): void {
       const id = await enqueue();
       return c.json({ id, handler: body.handler, type: 'adhoc' as const }, 201);
     }
-    const claim = await claimIdempotencyKey(deps.redis, deps.keys, c.get('actor'), idempotencyKey, body);
-    if (claim.kind === 'mismatch') throw new ApiProblem(422, { detail: 'this Idempotency-Key was used with a different body', field: 'header.idempotency-key' });
-    if (claim.kind === 'in_progress') throw new ApiProblem(409, { detail: 'a request with this Idempotency-Key is still in progress; retry shortly' });
-    if (claim.kind === 'replay') return c.json({ id: claim.jobId, handler: body.handler, type: 'adhoc' as const, idempotentReplay: true }, 201);
-    try {
-      const id = await enqueue();
-      await claim.commit(id);
-      return c.json({ id, handler: body.handler, type: 'adhoc' as const }, 201);
-    } catch (err) {
-      await claim.abandon().catch(() => undefined);
-      throw err;
+    // Keys are kept per caller: a token without `sub` names none (RFC 6750 invalid_request: 400).
+    if (deps.auth && bearerSubject(c.req.header('authorization')) === undefined) {
+      throw new ApiProblem(400, {
+        detail: 'Idempotency-Key needs a bearer token with a `sub` claim: keys are kept per caller, and this token names none. Send the request without the header, or with a token that has `sub`',
+        field: 'header.idempotency-key',
+      });
     }
+    const outcome = await enqueueIdempotently(
+      { redis: deps.redis, keys: deps.keys, queue: deps.jobs.queue, handlers: deps.handlers, enqueue: (jobId) => deps.jobs.enqueueJob(body.handler, body.payload, { ...body.options, jobId }) },
+      c.get('actor'),
+      idempotencyKey,
+      body,
+    );
+    if (outcome.kind === 'mismatch') throw new ApiProblem(422, { detail: 'this Idempotency-Key was used with a different body', field: 'header.idempotency-key' });
+    if (outcome.kind === 'replay') return c.json({ id: outcome.jobId, handler: body.handler, type: 'adhoc' as const, idempotentReplay: true }, 201);
+    return c.json({ id: outcome.jobId, handler: body.handler, type: 'adhoc' as const }, 201);
   });
 
   app.openapi(getRoute, async (c) => {
