@@ -7,9 +7,28 @@ const envelopeSchema = z.object({
   cronJobId: z.string().optional(),
 });
 
-/** Builds `job.data` (SPEC §3). */
-export function makeEnvelope<P>(payload: P, type: JobType = 'adhoc', cronJobId?: string): JobEnvelope<P> {
-  return cronJobId === undefined ? { type, payload } : { type, payload, cronJobId };
+/**
+ * `job.data` of a superseding job: the envelope plus its enqueue order stamp (see
+ * patterns/supersede.ts). The field is optional and extra, so readers that do not know it (older
+ * workers, BullBoard, `readEnvelope`) ignore it, and jobs without it (cron runs made by BullMQ's
+ * job scheduler, jobs from before the stamp existed) still run.
+ */
+export type StampedEnvelope<P> = JobEnvelope<P> & { supersedeSeq?: number };
+
+/**
+ * Builds `job.data` (SPEC §3). `supersedeSeq` comes first so the supersede scripts can read it
+ * from the stored JSON without decoding the whole payload.
+ */
+export function makeEnvelope<P>(payload: P, type: JobType = 'adhoc', cronJobId?: string, supersedeSeq?: number): StampedEnvelope<P> {
+  const envelope: StampedEnvelope<P> = supersedeSeq === undefined ? { type, payload } : { supersedeSeq, type, payload };
+  if (cronJobId !== undefined) envelope.cronJobId = cronJobId;
+  return envelope;
+}
+
+/** The enqueue order stamp of a superseding job's `job.data`, or undefined if it has none. */
+export function supersedeSeqOf(data: unknown): number | undefined {
+  const seq = typeof data === 'object' && data !== null ? (data as { supersedeSeq?: unknown }).supersedeSeq : undefined;
+  return typeof seq === 'number' && Number.isSafeInteger(seq) && seq > 0 ? seq : undefined;
 }
 
 /**

@@ -3,11 +3,11 @@ import type { Redis } from 'ioredis';
 import { closeRedis, createRedis } from '../redis/connection.js';
 import { redisKeys } from '../redis/namespace.js';
 import { cancelJob, type CancelResult } from './cancel-job.js';
-import { makeEnvelope } from './envelope.js';
+import { makeEnvelope, readEnvelope } from './envelope.js';
 import { toBullJobOptions } from './job-options.js';
 import { toJobInfo, type JobInfo } from './job-info.js';
 import { QueueUnavailableError } from './errors.js';
-import { supersedeOlder } from './patterns/supersede.js';
+import { supersedeOlder, takeSupersedeSeq } from './patterns/supersede.js';
 import { parsePayload, resolveHandler } from './payload.js';
 import type { EnqueueOptions, HandlerMap, PayloadOf } from './types.js';
 
@@ -58,6 +58,19 @@ export function createJobClient<H extends HandlerMap>(options: CreateJobClientOp
   queue.on('error', () => {}); // surfaced to the caller as rejected promises instead
   const deps = { queue, redis: connection, keys: redisKeys(prefix, queueName) };
 
+  /** The "latest" pointer of a superseding job, from its stored name and data; undefined for others. */
+  function latestKeyOf(name: string, data: unknown): string | undefined {
+    const def = Object.hasOwn(handlers, name) ? handlers[name] : undefined;
+    if (def?.pattern !== 'superseding' || !def.keyOf) return undefined;
+    const read = readEnvelope(data);
+    if (!read.ok) return undefined;
+    try {
+      return deps.keys.supersedeLatest(name, def.keyOf(read.envelope.payload));
+    } catch {
+      return undefined; // a key function that fails on this payload: the job never had a pointer
+    }
+  }
+
   /**
    * Fails fast while Redis is unreachable: BullMQ would otherwise wait for the connection
    * forever, and an HTTP caller needs a 503 now, not a hung request. The timeout catches a
@@ -89,15 +102,17 @@ export function createJobClient<H extends HandlerMap>(options: CreateJobClientOp
       const parsed = parsePayload(name, def.schema, payload);
       const opts = toBullJobOptions(name, def, enqueueOptions);
       return guarded(async () => {
-        const job = await queue.add(name, makeEnvelope(parsed, enqueueOptions.type, enqueueOptions.cronJobId), opts);
+        const latestKey = def.pattern === 'superseding' && def.keyOf ? deps.keys.supersedeLatest(name, def.keyOf(parsed)) : undefined;
+        // A superseding job's order stamp is taken before the add, so "newest" is decided by
+        // Redis, not by which handover arrives last (see patterns/supersede.ts).
+        const stamp = latestKey ? await takeSupersedeSeq(connection, deps.keys) : undefined;
+        const job = await queue.add(name, makeEnvelope(parsed, enqueueOptions.type, enqueueOptions.cronJobId, stamp), opts);
         const id = job.id!;
-        if (def.pattern === 'superseding' && def.keyOf) {
-          await supersedeOlder(deps, deps.keys.supersedeLatest(name, def.keyOf(parsed)), id);
-        }
+        if (latestKey) await supersedeOlder(deps, latestKey, id, { stamp, delayMs: enqueueOptions.delay });
         return id;
       });
     },
-    cancelJob: (id) => guarded(() => cancelJob(deps, id)),
+    cancelJob: (id) => guarded(() => cancelJob({ ...deps, latestKeyOf }, id)),
     getJob: (id) =>
       guarded(async () => {
         const state = await queue.getJobState(id);

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/namespace.js';
 import { AbortReason, CANCELLED_REASON, type AbortMessage, type SupersededResult } from './abort/abort-reason.js';
 import { acquireLock, type HeldLock } from './patterns/singleton-lock.js';
-import { latestJobId, releaseLatest } from './patterns/supersede.js';
+import { newerAtStart, releaseLatest } from './patterns/supersede.js';
 import { DEPENDENCY_WAIT_MAX_MS, DependencyUnavailableError } from './errors.js';
 import type { AnyJobDefinition, JobContext } from './types.js';
 
@@ -13,13 +13,6 @@ export interface RunDeps {
   /** The abort delivered to this job before or while it ran. */
   abortOf: (jobId: string) => AbortMessage | undefined;
 }
-
-/**
- * BullMQ's generated ids count up per queue. The enqueuer adds a job first and hands the key
- * over right after, so a job may start while the key still names its predecessor: that one is
- * older, and this job must run (the predecessor is aborted by the handover).
- */
-const isNewer = (a: string, b: string) => (/^\d+$/.test(a) && /^\d+$/.test(b) ? Number(a) > Number(b) : a !== b);
 
 const superseded = (by: string | undefined): SupersededResult => ({ $outcome: 'superseded', supersededBy: by });
 
@@ -60,9 +53,10 @@ async function runWithPattern(deps: RunDeps, def: AnyJobDefinition, job: Job, to
     const early = deps.abortOf(jobId);
     if (early) return await settleAbort(job, token, ctx, early.reason, early.by);
     if (latestKey) {
-      // A newer job may have been enqueued between this one being picked and now.
-      const latest = await latestJobId(deps.redis, latestKey);
-      if (latest && isNewer(latest, jobId)) return await settleAbort(job, token, ctx, AbortReason.superseded, latest);
+      // A newer job (by enqueue order stamp, not id) may have been enqueued between this one
+      // being picked and now; a pointer to a job that is gone or finished does not count.
+      const newer = await newerAtStart(deps.redis, deps.keys, latestKey, job);
+      if (newer) return await settleAbort(job, token, ctx, AbortReason.superseded, newer.by);
     }
     if (def.pattern === 'singleton' && def.singleton) {
       lock = await acquireLock(deps.redis, deps.keys.singletonLock(handlerName, key ?? ''), def.singleton.lockTtlMs);

@@ -18,8 +18,15 @@ export function redisKeys(prefix: string, queueName: string) {
   return {
     /** Held while a singleton handler (and key) runs. */
     singletonLock: (handler: string, key: string) => `${base}:${redisNamespace.lock}:singleton:${handler}:${key}`,
-    /** The id of the newest job of a superseding handler and key. */
+    /**
+     * `<order stamp> <job id>` of the newest job of a superseding handler and key; `<order stamp> `
+     * (no id) for a short while after that job finished or was cancelled. Expires (see supersede.ts).
+     */
     supersedeLatest: (handler: string, key: string) => `${base}:${redisNamespace.job}:latest:${handler}:${key}`,
+    /** Counter giving every superseding enqueue of this queue its order stamp (one key per queue). */
+    supersedeSeq: `${base}:${redisNamespace.job}:supersede-seq`,
+    /** BullMQ's own hash of a job (read by supersede scripts: its data and whether it finished). */
+    jobHash: (jobId: string) => `${base}:${jobId}`,
     /** Fallback flag for a superseded or cancelled job, read if a pub/sub message was missed. */
     abortFlag: (jobId: string) => `${base}:${redisNamespace.job}:superseded:${jobId}`,
     /** Broadcast to every worker process: abort the job with this id if you run it. */
