@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { scopedLogger } from '../logger/logger.js';
 import type { RedisKeys } from '../redis/namespace.js';
-import { CANCELLED_REASON, isSupersededResult, type AbortMessage } from './abort/abort-reason.js';
+import { CANCELLED_REASON, isSupersededResult, type AbortMessage, type AbortReason } from './abort/abort-reason.js';
 import { readEnvelope } from './envelope.js';
 import { UnknownHandlerError } from './errors.js';
 import { mirrorToJobLog } from './job-log-mirror.js';
@@ -28,6 +28,11 @@ export interface ProcessorDeps {
     jobEnded(jobId: string): void;
     received(jobId: string): AbortMessage | undefined;
   };
+  /**
+   * Fires the `ctx.signal` of a job running here with `reason` (the worker's `cancelJob`); used
+   * when the run itself finds it must stop, e.g. its singleton lock was lost.
+   */
+  abortRun(jobId: string, reason: AbortReason): void;
 }
 
 /** The BullMQ processor `(job, token, signal)`; the third parameter must stay declared (STACK.md). */
@@ -50,7 +55,7 @@ function failed(baseLog: Logger, job: Job, message: string): UnrecoverableError 
  */
 export function createProcessor(deps: ProcessorDeps): Processor {
   const { handlers, log: baseLog, redis, keys, services, aborts, metrics } = deps;
-  const runDeps = { redis, keys, abortOf: (id: string) => aborts.received(id) };
+  const runDeps = { redis, keys, abortOf: (id: string) => aborts.received(id), abortRun: deps.abortRun };
   // A processor, not an async function: BullMQ awaits the promise it returns, and every async
   // layer between BullMQ and the handler is a promise and a microtask per job.
   return function processJob(job, token, signal) {

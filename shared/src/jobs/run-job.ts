@@ -1,8 +1,9 @@
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/namespace.js';
-import { AbortReason, CANCELLED_REASON, type AbortMessage, type SupersededResult } from './abort/abort-reason.js';
+import { AbortReason, CANCELLED_REASON, putsJobBack, type AbortMessage, type SupersededResult } from './abort/abort-reason.js';
 import { acquireLock, type HeldLock } from './patterns/singleton-lock.js';
+import { putBack, readRestartState, type PutBackReason } from './put-back.js';
 import { newerAtStart, releaseLatest } from './patterns/supersede.js';
 import { DEPENDENCY_WAIT_MAX_MS, DependencyUnavailableError } from './errors.js';
 import type { AnyJobDefinition, JobContext } from './types.js';
@@ -12,6 +13,8 @@ export interface RunDeps {
   keys: RedisKeys;
   /** The abort delivered to this job before or while it ran. */
   abortOf: (jobId: string) => AbortMessage | undefined;
+  /** Fires the `ctx.signal` of the run of `jobId` in this process with `reason`. */
+  abortRun: (jobId: string, reason: AbortReason) => void;
 }
 
 const superseded = (by: string | undefined): SupersededResult => ({ $outcome: 'superseded', supersededBy: by });
@@ -19,9 +22,46 @@ const superseded = (by: string | undefined): SupersededResult => ({ $outcome: 's
 /**
  * Runs one job through its pattern (singleton lock, supersede check) and turns an abort into
  * the outcome its reason calls for: superseded → completed as superseded; cancelled → failed,
- * no retry; shutdown → back to the queue without spending an attempt.
+ * no retry; shutdown or lockLost → back to the queue without spending an attempt.
  */
 export function runJob(deps: RunDeps, def: AnyJobDefinition, job: Job, token: string | undefined, ctx: JobContext, payload: unknown): Promise<unknown> {
+  // BullMQ counts every move to active in `attemptsStarted`. Only a job started before can have
+  // been cancelled while it ran on a worker that died since (or missed the message), so only then
+  // is its abort flag read: one round trip for restarts, none for a first start. A first start
+  // needs no read: cancelJob removes a job that has not started, and a cancel that races the pick
+  // (the job became active just before) reaches this process's abort listener, which remembers
+  // it (jobStarted/abortOf) even if it arrives before the run registered.
+  if (job.attemptsStarted > 1) return restart(deps, def, job, token, ctx, payload);
+  return runStarted(deps, def, job, token, ctx, payload);
+}
+
+/**
+ * A job that started before: says in its log why this run is a repeat of an unfinished attempt,
+ * and ends at once, without calling the handler, if it was cancelled or superseded meanwhile.
+ */
+async function restart(deps: RunDeps, def: AnyJobDefinition, job: Job, token: string | undefined, ctx: JobContext, payload: unknown): Promise<unknown> {
+  const { putBackBy, abort } = await readRestartState(deps.redis, deps.keys, job);
+  // More starts than finished attempts: an earlier run of this same attempt did not finish.
+  if (job.attemptsStarted > job.attemptsMade + 1) logRepeat(ctx, putBackBy);
+  const early = deps.abortOf(ctx.jobId) ?? abort;
+  if (early) return settleAbort(job, token, ctx, early.reason, early.by);
+  return runStarted(deps, def, job, token, ctx, payload);
+}
+
+const REPEAT_CAUSE: Partial<Record<PutBackReason, string>> = {
+  shutdown: 'the previous run of this attempt was interrupted by a worker shutdown',
+  lockLost: 'the previous run of this attempt lost its singleton lock',
+};
+
+/** One line in the job log (at warn, so it is mirrored) saying why the handler runs again. */
+function logRepeat(ctx: JobContext, putBackBy: PutBackReason | undefined): void {
+  // Waiting for a singleton lock or a dependency is not a repeat worth a line (already logged).
+  if (putBackBy === 'lockTaken' || putBackBy === 'dependency') return;
+  const cause = (putBackBy && REPEAT_CAUSE[putBackBy]) ?? 'the previous run of this attempt did not finish: its worker stopped renewing the job lock (crashed, killed or blocked) and the job stalled';
+  ctx.log.warn({ previousRun: putBackBy ?? 'stalled' }, `run repeated: ${cause}`);
+}
+
+function runStarted(deps: RunDeps, def: AnyJobDefinition, job: Job, token: string | undefined, ctx: JobContext, payload: unknown): Promise<unknown> {
   if (def.pattern !== 'basic' || deps.abortOf(ctx.jobId)) return runWithPattern(deps, def, job, token, ctx, payload);
   // A basic job has no lock and no key: its run is the handler and what follows it, without
   // the extra async frames of the pattern path (a measurable share of a no-op job's cost).
@@ -59,13 +99,18 @@ async function runWithPattern(deps: RunDeps, def: AnyJobDefinition, job: Job, to
       if (newer) return await settleAbort(job, token, ctx, AbortReason.superseded, newer.by);
     }
     if (def.pattern === 'singleton' && def.singleton) {
-      lock = await acquireLock(deps.redis, deps.keys.singletonLock(handlerName, key ?? ''), def.singleton.lockTtlMs);
+      // A lost lock (gone, or not renewed within its TTL) fires ctx.signal at once, so the
+      // handler stops before another run can take the lock: BullMQ's own cancelJob, the same
+      // path as cancel and supersede, keeps one signal per run and puts the reason on it.
+      lock = await acquireLock(deps.redis, deps.keys.singletonLock(handlerName, key ?? ''), def.singleton.lockTtlMs, (why) => {
+        ctx.log.warn({ why }, 'singleton lock lost while the job ran: aborting the run (reason lockLost)');
+        deps.abortRun(jobId, AbortReason.lockLost);
+      });
       if (!lock) {
         finished = false;
         const wait = Math.round(def.singleton.retryDelayMs * (0.8 + Math.random() * 0.4));
         ctx.log.debug({ retryInMs: wait }, 'singleton lock taken: job put back');
-        await job.moveToDelayed(Date.now() + wait, token);
-        throw new DelayedError();
+        return await putBack(deps.redis, job, token, wait, 'lockTaken');
       }
     }
 
@@ -76,25 +121,29 @@ async function runWithPattern(deps: RunDeps, def: AnyJobDefinition, job: Job, to
     } catch (err) {
       error = err;
     }
+    if (lock) {
+      // The handler is done: free the lock before the job is settled or put back, so its next
+      // run (or the next job) does not find it still taken by this one.
+      const held = lock;
+      lock = undefined;
+      await held.release();
+    }
     if (ctx.signal.aborted) {
-      if (String(ctx.signal.reason) === AbortReason.shutdown) finished = false;
+      if (putsJobBack(String(ctx.signal.reason) as AbortReason)) finished = false;
       return await afterAbort(deps, job, token, ctx);
     }
     if (error !== undefined) {
-      const putBack = putBackIfDependencyDown(job, token, ctx, error);
-      if (putBack) {
+      const waiting = putBackIfDependencyDown(job, token, ctx, error);
+      if (waiting) {
         finished = false;
-        return await putBack;
+        return await waiting;
       }
       finished = error instanceof UnrecoverableError || ctx.attempt >= ctx.maxAttempts;
       throw error;
     }
     return result;
   } finally {
-    if (lock) {
-      await lock.release();
-      if (lock.lost) ctx.log.warn('singleton lock was lost while the job ran (renewal failed for longer than its TTL)');
-    }
+    if (lock) await lock.release();
     if (latestKey && finished) await releaseLatest(deps.redis, latestKey, jobId).catch(() => undefined);
   }
 }
@@ -109,10 +158,9 @@ async function settleAbort(job: Job, token: string | undefined, ctx: JobContext,
     ctx.log.info({ supersededBy: by }, 'job superseded');
     return superseded(by);
   }
-  if (reason === AbortReason.shutdown) {
-    ctx.log.warn('job interrupted by shutdown: back in the queue, no attempt spent');
-    await job.moveToDelayed(Date.now(), token);
-    throw new DelayedError();
+  if (putsJobBack(reason)) {
+    ctx.log.warn(`run interrupted (${reason === AbortReason.shutdown ? 'worker shutdown' : 'singleton lock lost'}): back in the queue, no attempt spent; it will run again`);
+    return putBack(ctx.redis, job, token, 0, reason as PutBackReason);
   }
   ctx.log.warn('job cancelled');
   throw new UnrecoverableError(CANCELLED_REASON);
@@ -126,10 +174,8 @@ async function settleAbort(job: Job, token: string | undefined, ctx: JobContext,
 function putBackIfDependencyDown(job: Job, token: string | undefined, ctx: JobContext, error: unknown): Promise<never> | undefined {
   if (!(error instanceof DependencyUnavailableError) || Date.now() - job.timestamp >= DEPENDENCY_WAIT_MAX_MS) return undefined;
   // Capped exponential wait (1 s … 30 s, ±20%) counted by the runs already put back.
-  const putBack = Math.max(0, job.attemptsStarted - job.attemptsMade - 1);
-  const wait = Math.round(Math.min(1_000 * 2 ** Math.min(putBack, 5), 30_000) * (0.8 + Math.random() * 0.4));
+  const putBacks = Math.max(0, job.attemptsStarted - job.attemptsMade - 1);
+  const wait = Math.round(Math.min(1_000 * 2 ** Math.min(putBacks, 5), 30_000) * (0.8 + Math.random() * 0.4));
   ctx.log.warn({ dependency: error.dependency, retryInMs: wait, err: { message: error.message } }, 'dependency unavailable: job put back, no attempt spent');
-  return job.moveToDelayed(Date.now() + wait, token).then(() => {
-    throw new DelayedError();
-  });
+  return putBack(ctx.redis, job, token, wait, 'dependency');
 }

@@ -5,6 +5,7 @@ import { createLogger, scopedLogger } from '../logger/logger.js';
 import { closeRedis, createRedis } from '../redis/connection.js';
 import { redisKeys } from '../redis/namespace.js';
 import { createAbortListener } from './abort/abort-listener.js';
+import { CANCELLED_REASON, isSupersededResult } from './abort/abort-reason.js';
 import { createJobMetrics, noJobMetrics } from './job-metrics.js';
 import { createProcessor } from './processor.js';
 import type { HandlerMap, JobServices } from './types.js';
@@ -70,7 +71,17 @@ export function createWorker(options: CreateWorkerOptions): JobWorker {
 
   // Declared before the worker exists; only called once it does.
   const aborts = createAbortListener({ subscriber, redis: handlerRedis, keys, log, abort: (m) => worker.cancelJob(m.jobId, m.reason) });
-  const processor = createProcessor({ handlers: options.handlers, log: rootLog, redis: handlerRedis, keys, services: options.services ?? {}, aborts, metrics: options.metrics ? createJobMetrics(options.metrics) : noJobMetrics });
+  const processor = createProcessor({
+    handlers: options.handlers,
+    log: rootLog,
+    redis: handlerRedis,
+    keys,
+    services: options.services ?? {},
+    aborts,
+    // Through BullMQ's cancelJob, like the listener's aborts: ctx.signal stays BullMQ's one signal.
+    abortRun: (jobId, reason) => void worker.cancelJob(jobId, reason),
+    metrics: options.metrics ? createJobMetrics(options.metrics) : noJobMetrics,
+  });
   const worker = new Worker(o.queueName, processor, {
     connection,
     prefix: o.prefix,
@@ -94,6 +105,14 @@ export function createWorker(options: CreateWorkerOptions): JobWorker {
     lastError = '';
   });
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled: its lock lapsed, it will run again'));
+  // A cancelled or superseded job is finished for good: its abort flag has served (see request-abort.ts).
+  const dropAbortFlag = (jobId: string | undefined) => void (jobId && handlerRedis.del(keys.abortFlag(jobId)).catch(() => undefined));
+  worker.on('failed', (job, err) => {
+    if (err.message === CANCELLED_REASON) dropAbortFlag(job?.id);
+  });
+  worker.on('completed', (job, result) => {
+    if (isSupersededResult(result)) dropAbortFlag(job.id);
+  });
 
   let closing: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
