@@ -49,6 +49,16 @@ describe('loadConfig', () => {
     expect((err as ConfigError).message).toContain(variable);
   });
 
+  it('AUTH_JWKS_URL must be https outside local and test, with one line naming it; http is fine in local and test', () => {
+    const deployed = { APP_ENV: 'production', DATABASE_URL: pg, WEBHOOK_SIGNING_KEY_FILE: '/k' };
+    expect(() => loadConfig({ ...deployed, AUTH_JWKS_URL: 'http://idp.example.com/.well-known/jwks.json' })).toThrow(
+      new ConfigError('AUTH_JWKS_URL', 'must use https when APP_ENV=production (http is allowed in local and test only) (got http:)'),
+    );
+    expect(loadConfig({ ...deployed, AUTH_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json' }).auth.jwksUrl).toBe('https://idp.example.com/.well-known/jwks.json');
+    for (const APP_ENV of ['local', 'test']) expect(loadConfig({ APP_ENV, AUTH_JWKS_URL: 'http://127.0.0.1:9999/jwks.json' }).auth.jwksUrl).toBe('http://127.0.0.1:9999/jwks.json');
+    expect(() => loadConfig({ APP_ENV: 'local', AUTH_JWKS_URL: 'ftp://idp.example.com/jwks.json' })).toThrow(/^invalid environment: AUTH_JWKS_URL must be an https or http URL/);
+  });
+
   it('treats empty values as unset and keeps private networks closed outside local/test', () => {
     const config = loadConfig({ APP_ENV: 'staging', DATABASE_URL: pg, WEBHOOK_SIGNING_KEY_FILE: '/k', PORT: '' });
     expect(config.port).toBe(8000);

@@ -24,10 +24,12 @@ describe('admin API auth (HS256 secret, issuer and audience checked)', () => {
     expect(res.headers.get('content-type')).toBe('application/problem+json');
   });
 
-  it('401 for a bad signature, an expired token, a wrong audience or issuer, and a non-bearer header', async () => {
+  it('401 for a bad signature, an expired token, a token without exp, a wrong audience or issuer, and a non-bearer header', async () => {
     const cases: [string, string, RegExp][] = [
       ['bad signature', await mintToken({ scope: 'jobs:admin' }, 'another-secret-that-is-at-least-32-chars'), /signature/],
       ['expired', await mintToken({ scope: 'jobs:admin', exp: Math.floor(Date.now() / 1000) - 60 }), /expired/],
+      // A token that never expires would stay valid forever once leaked.
+      ['without exp', await mintToken({ scope: 'jobs:admin', exp: null }), /exp is required/],
       ['wrong audience', await mintToken({ scope: 'jobs:admin', aud: 'someone-else' }), /"aud"/],
       ['wrong issuer', await mintToken({ scope: 'jobs:admin', iss: 'evil' }), /"iss"/],
       ['garbage', 'not.a.jwt', /invalid/],
@@ -80,8 +82,12 @@ describe('token sources', () => {
     // An HS256 token "signed" with the public key text must not pass (algorithm confusion).
     const confused = await new SignJWT({ scope: 'jobs:admin' })
       .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('1m')
       .sign(new TextEncoder().encode(publicKey.export({ type: 'spki', format: 'pem' }).toString()));
     await expect(verify(confused)).rejects.toThrow(/algorithm/);
+    // Whatever the key source, a token without exp is refused.
+    const forever = await new SignJWT({ scope: 'jobs:admin' }).setProtectedHeader({ alg: 'RS256' }).setSubject('svc').sign(privateKey);
+    await expect(verify(forever)).rejects.toThrow('token has no exp claim; exp is required (tokens must expire)');
   });
 });
 

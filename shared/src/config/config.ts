@@ -85,6 +85,7 @@ export function loadConfig(source: EnvInput = process.env): Config {
   if (authSources > 1) {
     throw new ConfigError('AUTH_JWT_SECRET', 'conflicts: set only one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY, AUTH_JWKS_URL');
   }
+  if (e.AUTH_JWKS_URL) checkJwksUrl(e.AUTH_JWKS_URL, e.APP_ENV, isLocal || isTest);
   if (isClusterUrl(e.REDIS_URL) && !hasHashTag(e.QUEUE_PREFIX)) {
     // Without a hash tag BullMQ's keys spread over slots and its multi-key scripts fail (CROSSSLOT).
     throw new ConfigError('QUEUE_PREFIX', `must contain a hash tag in braces, such as {jobs}, when REDIS_URL is a cluster (got "${e.QUEUE_PREFIX}")`);
@@ -136,6 +137,17 @@ export function loadConfig(source: EnvInput = process.env): Config {
     },
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/**
+ * The JWKS is fetched over https outside local and test: keys fetched over plain http could be
+ * swapped on the way, and then any token the swapper signs verifies.
+ */
+function checkJwksUrl(url: string, appEnv: string, httpAllowed: boolean): void {
+  const { protocol } = new URL(url);
+  if (protocol === 'https:' || (protocol === 'http:' && httpAllowed)) return;
+  const allowed = httpAllowed ? 'must be an https or http URL' : `must use https when APP_ENV=${appEnv} (http is allowed in local and test only)`;
+  throw new ConfigError('AUTH_JWKS_URL', `${allowed} (got ${protocol})`);
 }
 
 /**

@@ -18,7 +18,16 @@ export type TokenVerifier = (token: string) => Promise<Principal>;
 
 /** How many verified tokens are remembered, and for how long at most (see verified-token-cache.ts). */
 const CACHED_TOKENS = 1_000;
-const CACHE_MS = 60_000;
+export const VERIFIED_TOKEN_CACHE_MS = 60_000;
+
+/**
+ * jose's remote JWKS cache, spelled out (they are jose 6's defaults) so the README's bound holds
+ * even if a jose release changes them: the key set is fetched again on the first verification
+ * after `cacheMaxAge`, so a key removed from the JWKS stops verifying new tokens within 10 min,
+ * and tokens already verified within 10 min + {@link VERIFIED_TOKEN_CACHE_MS}. A token naming an
+ * unknown `kid` refetches at most once per `cooldownDuration` (a new key works within 30 s).
+ */
+export const JWKS_CACHE = { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000 } as const;
 
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
@@ -43,14 +52,15 @@ export function createTokenVerifier(config: Pick<Config, 'auth'>): TokenVerifier
     key = createPublicKey(jwtPublicKey);
     algorithms = ASYMMETRIC;
   } else if (jwksUrl) {
-    key = createRemoteJWKSet(new URL(jwksUrl));
+    key = createRemoteJWKSet(new URL(jwksUrl), JWKS_CACHE);
     algorithms = ASYMMETRIC;
   } else {
     return undefined;
   }
-  const options = { algorithms, ...(issuer ? { issuer } : {}), ...(audience ? { audience } : {}) };
+  // `exp` is required: a token without it would be valid forever, and could never leave the cache by expiry.
+  const options = { algorithms, requiredClaims: ['exp'], ...(issuer ? { issuer } : {}), ...(audience ? { audience } : {}) };
 
-  const verified = createVerifiedTokenCache<Principal>({ maxEntries: CACHED_TOKENS, maxAgeMs: CACHE_MS });
+  const verified = createVerifiedTokenCache<Principal>({ maxEntries: CACHED_TOKENS, maxAgeMs: VERIFIED_TOKEN_CACHE_MS });
 
   return async (token) => {
     const known = verified.get(token);
@@ -77,6 +87,9 @@ function scopesOf(payload: JWTPayload): ReadonlySet<string> {
 
 function describe(err: unknown): string {
   if (err instanceof errors.JWTExpired) return 'token expired';
+  if (err instanceof errors.JWTClaimValidationFailed && err.reason === 'missing') {
+    return err.claim === 'exp' ? 'token has no exp claim; exp is required (tokens must expire)' : `token has no ${err.claim} claim; ${err.claim} is required`;
+  }
   if (err instanceof errors.JWTClaimValidationFailed) return `token claim "${err.claim}" is not accepted`;
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'token signature is invalid';
   if (err instanceof errors.JOSEAlgNotAllowed) return 'token algorithm is not accepted';

@@ -108,10 +108,13 @@ async function testSigningKeys(config: Config): Promise<SigningKeys> {
   return loadSigningKeys({ ...config, webhook: { ...config.webhook, signingKey: await generatedPem, signingKeyFile: undefined, nextSigningKey: undefined } });
 }
 
-/** An HS256 token for the test app; override claims to make it wrong on purpose. */
-export function mintToken(claims: { scope?: string; scp?: string[]; sub?: string; iss?: string; aud?: string; exp?: number } = {}, secret = TEST_JWT_SECRET): Promise<string> {
+/**
+ * An HS256 token for the test app, expiring in 5 minutes; override claims to make it wrong on
+ * purpose (`exp: null` leaves `exp` out, which the API refuses).
+ */
+export function mintToken(claims: { scope?: string; scp?: string[]; sub?: string; iss?: string; aud?: string; exp?: number | null } = {}, secret = TEST_JWT_SECRET): Promise<string> {
   const { sub = 'tester', iss = 'test-issuer', aud = 'jobs-api', exp, ...rest } = claims;
   const jwt = new SignJWT(rest).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer(iss).setAudience(aud).setIssuedAt();
-  jwt.setExpirationTime(exp ?? '5m');
+  if (exp !== null) jwt.setExpirationTime(exp ?? '5m');
   return jwt.sign(new TextEncoder().encode(secret));
 }
