@@ -86,6 +86,17 @@ describe('enqueue order', () => {
     }
   }, 60_000);
 
+  it('enqueuing again with the same custom id (an idempotent retry) keeps the job: it is not superseded by itself', async () => {
+    const first = await client.enqueueJob('latest', payload('once'), { jobId: 'idem-once' });
+    // BullMQ adds nothing and returns the existing job; its stored stamp, not the new one, counts.
+    const again = await otherClient.enqueueJob('latest', payload('once'), { jobId: 'idem-once' });
+    expect(again).toBe(first);
+    expect(await waitingTags()).toEqual(['once']);
+    startWorker();
+    await sleepUntil(async () => (await client.getJob(first))?.state === 'completed', { message: 'idempotent job completed' });
+    expect((await events()).map((e) => e.event)).toEqual(['start', 'end']);
+  });
+
   it('a straggling older enqueue does not take over after the newer job finished', async () => {
     // A is delayed so that the worker here runs only B (had it started, the run-start check would end it superseded).
     const a = await client.queue.add('latest', stampedData(1, 'A'), { jobId: 'idem-a', delay: 60_000 });
