@@ -42,16 +42,21 @@ export function subscriptionMatches(patterns: readonly string[], resource: strin
 export const webhookIdOf = (outboxId: string): string => `evt_${outboxId}`;
 
 /**
- * A subscription URL as other subscribers may see it in `webhookSubscription.*` events: query,
- * fragment and credentials dropped, since receivers often put their secret token there.
+ * A subscription URL as logs, error messages and other subscribers (`webhookSubscription.*`
+ * events) may show it: scheme, host and port only. Credentials, query and fragment go, and so
+ * does the whole path: many receivers carry their secret there (Slack
+ * `/services/T…/B…/<secret>`, Discord `/api/webhooks/<id>/<token>`, `webhook.site/<uuid>`), even
+ * in the first segment, so no part of it is safe to keep. What remains is still a URL; the
+ * subscription id, logged next to it, tells rows apart.
  *
  * @example
- * urlWithoutSecrets('https://hooks.example.com/in?token=abc'); // 'https://hooks.example.com/in'
+ * urlWithoutSecrets('https://hooks.slack.com/services/T0/B0/XXXX?x=1'); // 'https://hooks.slack.com'
+ * urlWithoutSecrets('http://user:pw@127.0.0.1:9000/in#f');             // 'http://127.0.0.1:9000'
  */
 export function urlWithoutSecrets(url: string): string {
   try {
     const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
+    return `${u.protocol}//${u.host}`;
   } catch {
     return '[invalid url]';
   }

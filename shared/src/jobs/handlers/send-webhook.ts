@@ -88,7 +88,8 @@ async function deliver(ctx: JobContext, input: SendWebhookPayload): Promise<unkn
   const tripped = await countFailure(db, subscription.id, webhooks.failureThreshold, result.error ?? 'failed');
   if (tripped) {
     webhooks.metrics.breakerTrip();
-    ctx.log.warn({ subscriptionId: subscription.id, url: subscription.url, reason: tripped }, 'circuit breaker: subscription disabled');
+    // This line is also mirrored into the job's log (BullBoard): the URL without its path secrets.
+    ctx.log.warn({ subscriptionId: subscription.id, url: urlWithoutSecrets(subscription.url), reason: tripped }, 'circuit breaker: subscription disabled');
     await webhooks.relay().catch((err: unknown) => ctx.log.warn({ err }, 'relay after breaker trip failed; the scheduler will relay'));
   }
   const message = `delivery failed: ${result.error}${result.status ? ` (HTTP ${result.status})` : ''}`;
