@@ -111,6 +111,10 @@ describe.each(SERVICE_NAMES)('Dockerfile.%s (static)', (svc) => {
     expect(runtime.instructions.some((i) => i.keyword === 'ENTRYPOINT')).toBe(false);
   });
 
+  it('runtime stage: APP_ENV=production, so the image started without APP_ENV is not a local (open) run', () => {
+    expect(stageEnv(stage(df, 'runtime')).APP_ENV).toBe('production');
+  });
+
   it('copies from the build context only what .dockerignore lets in', () => {
     const sources = df.stages.flatMap((s) => copies(s).filter((c) => !c.from).flatMap((c) => c.sources));
     for (const source of new Set(sources)) {
@@ -194,6 +198,27 @@ describe('the images, laid out from their Dockerfiles and run (no Docker engine 
     },
     180_000,
   );
+
+  it('api: started with the image\'s env alone (the deployment sets no APP_ENV) and no auth variables, refuses to start with one clear line', async () => {
+    const app = await image('api');
+    const port = await freePort();
+    const prefix = testPrefix('img');
+    prefixes.push(prefix);
+    const runtime = stage(dockerfile('api'), 'runtime');
+    // Everything a deployment needs except APP_ENV and AUTH_*: what a bare `docker run -e …` gives.
+    const service = spawnService(execForm(only(runtime, 'CMD')), {
+      cwd: app,
+      env: { ...stageEnv(runtime), PORT: String(port), REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, DATABASE_URL: databaseUrlFor(t.schema), WEBHOOK_SIGNING_KEY_FILE: keyFile },
+    });
+    try {
+      // Coming up healthy (open) is the failure; exiting is the expected outcome.
+      const outcome = await Promise.race([service.exited, waitHealthy(service, port).then(() => 'came up and answers /healthz', () => service.exited)]);
+      expect(outcome, service.output()).toBe(1);
+      expect(service.output()).toContain('refusing to start: APP_ENV=production needs admin API auth; set AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL');
+    } finally {
+      service.kill('SIGKILL');
+    }
+  }, 180_000);
 
   it('the migrate command (compose `migrate`, the Kubernetes Job) migrates a fresh database from the scheduler image', async () => {
     const app = await image('scheduler');
