@@ -24,6 +24,16 @@ export function mirrorToJobLog(log: Logger, job: Job): Logger {
   return log;
 }
 
+/**
+ * Logs `message` at `level` through the job's mirrored logger, and appends it to the job log
+ * directly when the process log level hides that level: lines that explain a job's history (why
+ * a run was put back or repeated) belong in the job log whatever the process logs.
+ */
+export function logToJob(log: Logger, job: Job, level: (typeof MIRRORED)[number], fields: object, message: string): void {
+  if (log.isLevelEnabled(level)) log[level](fields, message);
+  else void job.log(formatLine(level, [fields, message])).catch(() => undefined);
+}
+
 function formatLine(level: string, args: unknown[]): string {
   const [first, second] = args;
   let message: string;

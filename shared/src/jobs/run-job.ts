@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/namespace.js';
 import { AbortReason, CANCELLED_REASON, putsJobBack, type AbortMessage, type SupersededResult } from './abort/abort-reason.js';
 import { acquireLock, type HeldLock } from './patterns/singleton-lock.js';
+import { logToJob } from './job-log-mirror.js';
 import { putBack, readRestartState, type PutBackReason } from './put-back.js';
 import { newerAtStart, releaseLatest } from './patterns/supersede.js';
 import { DEPENDENCY_WAIT_MAX_MS, DependencyUnavailableError } from './errors.js';
@@ -42,7 +43,7 @@ export function runJob(deps: RunDeps, def: AnyJobDefinition, job: Job, token: st
 async function restart(deps: RunDeps, def: AnyJobDefinition, job: Job, token: string | undefined, ctx: JobContext, payload: unknown): Promise<unknown> {
   const { putBackBy, abort } = await readRestartState(deps.redis, deps.keys, job);
   // More starts than finished attempts: an earlier run of this same attempt did not finish.
-  if (job.attemptsStarted > job.attemptsMade + 1) logRepeat(ctx, putBackBy);
+  if (job.attemptsStarted > job.attemptsMade + 1) logRepeat(ctx, job, putBackBy);
   const early = deps.abortOf(ctx.jobId) ?? abort;
   if (early) return settleAbort(job, token, ctx, early.reason, early.by);
   return runStarted(deps, def, job, token, ctx, payload);
@@ -53,12 +54,12 @@ const REPEAT_CAUSE: Partial<Record<PutBackReason, string>> = {
   lockLost: 'the previous run of this attempt lost its singleton lock',
 };
 
-/** One line in the job log (at warn, so it is mirrored) saying why the handler runs again. */
-function logRepeat(ctx: JobContext, putBackBy: PutBackReason | undefined): void {
+/** One line in the job log (whatever the process log level) saying why the handler runs again. */
+function logRepeat(ctx: JobContext, job: Job, putBackBy: PutBackReason | undefined): void {
   // Waiting for a singleton lock or a dependency is not a repeat worth a line (already logged).
   if (putBackBy === 'lockTaken' || putBackBy === 'dependency') return;
   const cause = (putBackBy && REPEAT_CAUSE[putBackBy]) ?? 'the previous run of this attempt did not finish: its worker stopped renewing the job lock (crashed, killed or blocked) and the job stalled';
-  ctx.log.warn({ previousRun: putBackBy ?? 'stalled' }, `run repeated: ${cause}`);
+  logToJob(ctx.log, job, 'warn', { previousRun: putBackBy ?? 'stalled' }, `run repeated: ${cause}`);
 }
 
 function runStarted(deps: RunDeps, def: AnyJobDefinition, job: Job, token: string | undefined, ctx: JobContext, payload: unknown): Promise<unknown> {
@@ -103,7 +104,7 @@ async function runWithPattern(deps: RunDeps, def: AnyJobDefinition, job: Job, to
       // handler stops before another run can take the lock: BullMQ's own cancelJob, the same
       // path as cancel and supersede, keeps one signal per run and puts the reason on it.
       lock = await acquireLock(deps.redis, deps.keys.singletonLock(handlerName, key ?? ''), def.singleton.lockTtlMs, (why) => {
-        ctx.log.warn({ why }, 'singleton lock lost while the job ran: aborting the run (reason lockLost)');
+        logToJob(ctx.log, job, 'warn', { why }, 'singleton lock lost while the job ran: aborting the run (reason lockLost)');
         deps.abortRun(jobId, AbortReason.lockLost);
       });
       if (!lock) {
@@ -159,7 +160,8 @@ async function settleAbort(job: Job, token: string | undefined, ctx: JobContext,
     return superseded(by);
   }
   if (putsJobBack(reason)) {
-    ctx.log.warn(`run interrupted (${reason === AbortReason.shutdown ? 'worker shutdown' : 'singleton lock lost'}): back in the queue, no attempt spent; it will run again`);
+    const cause = reason === AbortReason.shutdown ? 'worker shutdown' : 'singleton lock lost';
+    logToJob(ctx.log, job, 'warn', { reason }, `run interrupted (${cause}): back in the queue, no attempt spent; it will run again`);
     return putBack(ctx.redis, job, token, 0, reason as PutBackReason);
   }
   ctx.log.warn('job cancelled');
