@@ -28,9 +28,6 @@ export const POINTER_TTL_MS = 24 * 3600_000;
 /** How long the stamp of a finished or cancelled latest job is kept, to fend off slower, older enqueues. */
 export const TOMBSTONE_TTL_MS = 60_000;
 
-/** States in which a job has not started and can simply be removed. */
-const NOT_STARTED = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
-
 type SupersedeDeps = { queue: Queue; redis: Redis; keys: RedisKeys };
 
 /** The next enqueue order stamp of the queue; take it before `queue.add` and store it in the job's data. */
@@ -55,21 +52,24 @@ export async function supersedeOlder(
 ): Promise<void> {
   const { redis, keys } = deps;
   const ttlMs = (options.delayMs ?? 0) + POINTER_TTL_MS;
-  const [outcome, other] = (await handOverScript.run(redis, [latestKey, keys.jobHash(newJobId)], [newJobId, options.stamp ?? 0, ttlMs, TOMBSTONE_TTL_MS])) as [number, string];
-  if (outcome === 1 && other && other !== newJobId) await retire(deps, other, newJobId);
+  const args = [newJobId, options.stamp ?? 0, ttlMs, TOMBSTONE_TTL_MS, keys.jobHash('')];
+  const [outcome, other, state] = (await handOverScript.run(redis, [latestKey, keys.jobHash(newJobId)], args)) as [number, string, RetireeState];
+  if (outcome === 1 && other) await retire(deps, other, newJobId, state);
   // Lost the race: a job enqueued after this one (a larger stamp) is already the latest.
-  else if (outcome === 0) await retire(deps, newJobId, other || undefined);
+  else if (outcome === 0) await retire(deps, newJobId, other || undefined, state);
 }
 
+/** What the handover script saw of the job to retire; see supersede-scripts.ts. */
+type RetireeState = 'running' | 'pending' | 'finished' | 'gone';
+
 /** Aborts `jobId` (superseded by `by`) if it runs and removes it if it has not started. */
-async function retire(deps: SupersedeDeps, jobId: string, by: string | undefined): Promise<void> {
+async function retire(deps: SupersedeDeps, jobId: string, by: string | undefined, state: RetireeState): Promise<void> {
   const { queue, redis, keys } = deps;
   // Not started: remove it. If removal fails (0), it started meanwhile: abort it then. The abort
   // is sent only to a job that runs: its flag outlives the request, and a removed job's id can
   // come back (custom ids), whose run must not read a stale "superseded".
-  const state = await queue.getJobState(jobId);
-  if (state === 'completed' || state === 'failed' || state === 'unknown') return;
-  if (NOT_STARTED.has(state) && (await queue.remove(jobId)) === 1) return;
+  if (state === 'finished' || state === 'gone') return;
+  if (state === 'pending' && (await queue.remove(jobId)) === 1) return;
   await requestAbort(redis, keys, { jobId, reason: AbortReason.superseded, ...(by ? { by } : {}) });
 }
 
