@@ -8,6 +8,14 @@ export interface TcpProxy {
   listen(): Promise<void>;
   /** Cuts every open connection, both ways: the target "went away" for the clients. */
   cutAll(): void;
+  /**
+   * Stops passing bytes either way without closing anything: connections stay open but silent
+   * (a hung server, a half-open network path), and new ones are accepted but get no answer.
+   * What arrives meanwhile is held, in order.
+   */
+  pause(): void;
+  /** Passes on what was held (to connections still open) and forwards normally again. */
+  resume(): void;
   /** Cuts the connections and stops listening. */
   close(): Promise<void>;
 }
@@ -21,18 +29,23 @@ export interface TcpProxy {
  * const proxy = await startTcpProxy({ targetPort: 5432 });
  * const db = await createDatabase({ databaseUrl: `postgres://postgres@127.0.0.1:${proxy.port}/test` });
  * proxy.cutAll(); // Postgres "restarted"
+ * proxy.pause();  // Postgres stops answering; proxy.resume() lets it answer again
  */
 export async function startTcpProxy(options: { targetPort: number; targetHost?: string; replyDelayMs?: number; port?: number; listenNow?: boolean }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let replies = 0;
+  let paused = false;
+  const held: (() => void)[] = [];
+  const pass = (write: () => void) => (paused ? held.push(write) : write());
   const server = createServer((socket) => {
     const upstream = connect(options.targetPort, options.targetHost ?? '127.0.0.1');
     sockets.add(socket).add(upstream);
-    socket.on('data', (chunk) => upstream.write(chunk));
+    socket.on('data', (chunk) => pass(() => upstream.writable && upstream.write(chunk)));
     upstream.on('data', (chunk) => {
       replies++;
-      if (!options.replyDelayMs) socket.write(chunk);
-      else setTimeout(() => socket.writable && socket.write(chunk), options.replyDelayMs);
+      const reply = () => socket.writable && socket.write(chunk);
+      if (!options.replyDelayMs) pass(reply);
+      else setTimeout(() => pass(reply), options.replyDelayMs);
     });
     socket.on('error', () => upstream.destroy());
     upstream.on('error', () => socket.destroy());
@@ -58,6 +71,13 @@ export async function startTcpProxy(options: { targetPort: number; targetHost?: 
         });
       }),
     cutAll,
+    pause: () => {
+      paused = true;
+    },
+    resume: () => {
+      paused = false;
+      for (const write of held.splice(0)) write();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         cutAll();

@@ -18,6 +18,8 @@ export interface Config {
   queueName: string;
   /** Unset only in local (embedded PGlite under `dataDir`) and test (each test brings its own). */
   databaseUrl: string | undefined;
+  /** Postgres waits, in ms (0 = no limit); PGlite ignores them. See `DatabaseTimeouts`. */
+  database: { statementTimeoutMs: number; queryTimeoutMs: number; connectTimeoutMs: number };
   dataDir: string;
   worker: { concurrency: number; lockDurationMs: number; shutdownTimeoutMs: number };
   scheduler: { reconcileMs: number };
@@ -90,6 +92,11 @@ export function loadConfig(source: EnvInput = process.env): Config {
     // Without a hash tag BullMQ's keys spread over slots and its multi-key scripts fail (CROSSSLOT).
     throw new ConfigError('QUEUE_PREFIX', `must contain a hash tag in braces, such as {jobs}, when REDIS_URL is a cluster (got "${e.QUEUE_PREFIX}")`);
   }
+  if (e.DATABASE_QUERY_TIMEOUT_MS > 0 && e.DATABASE_QUERY_TIMEOUT_MS <= e.DATABASE_STATEMENT_TIMEOUT_MS) {
+    // The client would give up first and drop the connection each time a slow query could have
+    // been cancelled by the server on a connection that stays usable.
+    throw new ConfigError('DATABASE_QUERY_TIMEOUT_MS', `must be longer than DATABASE_STATEMENT_TIMEOUT_MS (${e.DATABASE_STATEMENT_TIMEOUT_MS}), or 0`);
+  }
   if (e.WEBHOOK_SIGNING_KEY && e.WEBHOOK_SIGNING_KEY_FILE) {
     throw new ConfigError('WEBHOOK_SIGNING_KEY', 'conflicts with WEBHOOK_SIGNING_KEY_FILE: set only one');
   }
@@ -108,6 +115,11 @@ export function loadConfig(source: EnvInput = process.env): Config {
     queuePrefix: e.QUEUE_PREFIX,
     queueName: e.QUEUE_NAME,
     databaseUrl: e.DATABASE_URL,
+    database: {
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS,
+      connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+    },
     dataDir: e.DATA_DIR,
     worker: {
       concurrency: e.WORKER_CONCURRENCY,

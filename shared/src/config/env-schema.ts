@@ -35,6 +35,10 @@ export const envSchema = z.object({
   QUEUE_NAME: z.string().min(1).regex(/^[^:\s]+$/, 'must not contain ":" or spaces').default('jobs'),
   DATABASE_URL: postgresUrl.optional(),
   DATA_DIR: z.string().min(1).default('.data'),
+  // Postgres waits (see DatabaseTimeouts in db/database.ts); 0 = no limit for the first two.
+  DATABASE_STATEMENT_TIMEOUT_MS: int(0, 24 * 3600_000).default(30_000),
+  DATABASE_QUERY_TIMEOUT_MS: int(0, 24 * 3600_000).default(35_000),
+  DATABASE_CONNECT_TIMEOUT_MS: int(100, 600_000).default(5_000),
   WORKER_CONCURRENCY: int(1, 10_000).default(10),
   WORKER_LOCK_DURATION_MS: int(1_000, 24 * 3600_000).default(300_000),
   WORKER_SHUTDOWN_TIMEOUT_MS: int(0, 24 * 3600_000).default(60_000),

@@ -21,7 +21,47 @@ export interface CreateDatabaseOptions {
    * connection either way; without a listener `pg` would crash the process with an unhandled 'error'.
    */
   onError?: (err: Error) => void;
+  /** Postgres only (PGlite runs in-process, with nothing to wait for): see {@link DatabaseTimeouts}. */
+  timeouts?: Partial<DatabaseTimeouts>;
 }
+
+/**
+ * Bounds on waiting for Postgres, so an API request or a worker slot is never held by a database
+ * that does not answer (`DATABASE_*_TIMEOUT_MS`).
+ */
+export interface DatabaseTimeouts {
+  /**
+   * Server side (`statement_timeout`): Postgres cancels a statement that runs longer, with code
+   * 57014; the connection stays usable. 0 = no limit. A job that needs longer sets
+   * `set local statement_timeout` in its transaction.
+   */
+  statementMs: number;
+  /**
+   * Client side (pg's `query_timeout`): how long a query may go without any answer, for when the
+   * server or the network is silent and the statement timeout cannot report. The connection is then
+   * dropped, never reused. Longer than `statementMs`, so a merely slow query gets the server's
+   * answer first. 0 = no limit.
+   */
+  queryMs: number;
+  /** Opening a connection, or waiting for a free one in a full pool. */
+  connectMs: number;
+}
+
+/**
+ * 30 s is far beyond what any query of this system takes (they are indexed lookups and small
+ * batches), yet leaves room for a slow moment; 35 s gives the server's own cancel time to arrive
+ * first. 5 s to connect covers a TLS handshake and authentication to a busy managed Postgres and
+ * matches the 5 s the job client waits for Redis, so a request with a dependency down fails the
+ * same way, in about the same time, with 503.
+ */
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { statementMs: 30_000, queryMs: 35_000, connectMs: 5_000 };
+
+/**
+ * Idle pooled connections send TCP keepalive probes after this long: a firewall or NAT that drops
+ * silent flows (AWS NAT after 350 s, Azure after 4 min) keeps them, and a peer that vanished is
+ * noticed by the kernel instead of on the next query.
+ */
+const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
@@ -48,7 +88,7 @@ export async function createDatabase(options: CreateDatabaseOptions): Promise<Da
   }
   const onError = options.onError ?? (() => {});
   return options.databaseUrl
-    ? openPostgres(options.databaseUrl, schema, options.max ?? 10, onError)
+    ? openPostgres(options.databaseUrl, schema, options.max ?? 10, onError, { ...DEFAULT_DATABASE_TIMEOUTS, ...options.timeouts })
     : openPglite(join(options.dataDir ?? '.data', 'pglite'), schema, onError);
 }
 
@@ -57,12 +97,18 @@ async function openPostgres(
   schema: string | undefined,
   max: number,
   onError: (err: Error) => void,
+  timeouts: DatabaseTimeouts,
 ): Promise<DatabaseHandle> {
   const pool = new pg.Pool({
     connectionString: url,
     max,
     // Fail fast while Postgres is down, so the API can answer 503 instead of hanging.
-    connectionTimeoutMillis: 3_000,
+    connectionTimeoutMillis: timeouts.connectMs,
+    // Sent as a startup parameter: it holds for every statement on every pooled connection.
+    ...(timeouts.statementMs > 0 ? { statement_timeout: timeouts.statementMs } : {}),
+    ...(timeouts.queryMs > 0 ? { query_timeout: timeouts.queryMs } : {}),
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
     // A startup option rather than a `set` per query, so it holds for every pooled connection.
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
@@ -70,7 +116,10 @@ async function openPostgres(
   // pg-pool listens for errors only on idle clients. A client checked out between two queries
   // (inside a transaction, say) that loses its connection emits 'error' with no listener, which
   // ends the process. Its transaction gets the error anyway; this keeps the process alive.
-  pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    dropOnQueryTimeout(client);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const close = once(() => db.destroy());
   try {
@@ -111,6 +160,31 @@ async function openPglite(
     }
   });
   return { db, close, kind: 'pglite' };
+}
+
+/** pg's error for a query that got no answer within `query_timeout`. */
+function isQueryReadTimeout(err: unknown): boolean {
+  return err instanceof Error && err.message === 'Query read timeout';
+}
+
+/**
+ * A query pg gave up on (`query_timeout`) still occupies its connection: its answer may come
+ * later or never, and the next query would queue behind it. Kysely releases the connection
+ * without an error, so pg-pool would hand it to the next caller; ending it here marks it, and
+ * pg-pool drops it on release. (`pool.query` callers release with the error, which drops it too.)
+ */
+function dropOnQueryTimeout(client: pg.PoolClient): void {
+  type Query = (...args: unknown[]) => unknown;
+  const query = (client.query as Query).bind(client);
+  (client as unknown as { query: Query }).query = (...args: unknown[]) => {
+    const result = query(...args);
+    if (result instanceof Promise) {
+      result.catch((err: unknown) => {
+        if (isQueryReadTimeout(err)) client.end().catch(() => {});
+      });
+    }
+    return result;
+  };
 }
 
 /** Memoises an async action so repeated calls share the first call's promise. */

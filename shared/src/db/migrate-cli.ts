@@ -6,7 +6,8 @@ import { migrateToLatest } from './migrator.js';
 
 async function main(): Promise<number> {
   const config = loadConfigOrExit();
-  const { db, close } = await createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  // No statement or query limit: a migration (an index on a big table, say) may rightly take minutes.
+  const { db, close } = await createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: { statementMs: 0, queryMs: 0 } });
   try {
     const { applied } = await migrateToLatest(db);
     if (applied.length === 0) console.log('database is up to date');

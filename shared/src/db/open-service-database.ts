@@ -18,7 +18,8 @@ export async function openServiceDatabase(config: Config, log: Logger, options: 
   let lastError = '';
   for (;;) {
     try {
-      const database = await createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onError });
+      const { statementTimeoutMs: statementMs, queryTimeoutMs: queryMs, connectTimeoutMs: connectMs } = config.database;
+      const database = await createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onError, timeouts: { statementMs, queryMs, connectMs } });
       if (lastError) log.info('database reachable');
       // Deployments migrate in a separate step (`npm run migrate`) so replicas never race on it.
       if (config.isLocal) await migrateToLatest(database.db);
