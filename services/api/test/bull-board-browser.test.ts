@@ -86,9 +86,9 @@ describe('BullBoard in a real browser', () => {
       <input name='{"name":"failing","data":{"list":"csrf"},"x":"' value='"}'></form>`;
     await page.route('http://attacker.test/**', (route) => route.fulfill({ contentType: 'text/html', body: attack }));
     await page.goto('http://attacker.test/page');
-    const counts = () => client.queue.getJobCounts('waiting', 'paused', 'delayed', 'active', 'failed', 'completed');
+    const counts = () => client.queue.getJobCounts('waiting', 'delayed', 'active', 'failed', 'completed', 'prioritized');
     const before = await counts();
-    const [response] = await Promise.all([page.waitForResponse(target), page.locator('#f').evaluate((f: HTMLFormElement) => f.submit())]);
+    const [response] = await Promise.all([page.waitForResponse(target), page.locator('#f').evaluate((form) => (form as unknown as { submit(): void }).submit())]);
     expect(response.status()).toBe(403);
     expect(await counts()).toEqual(before);
     await context.close();

@@ -33,7 +33,7 @@ describe.each([
   const snapshot = async () => ({
     state: (await client().getJob(failedId))?.state,
     paused: await client().queue.isPaused(),
-    counts: await client().queue.getJobCounts('failed', 'waiting', 'delayed', 'paused'),
+    counts: await client().queue.getJobCounts('failed', 'waiting', 'delayed', 'prioritized'),
   });
 
   beforeAll(async () => {
