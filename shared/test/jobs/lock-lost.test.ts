@@ -94,6 +94,9 @@ describe('singleton lock lost while the job runs', () => {
     // Never both: the rerun started only once the other holder's lock had expired.
     expect(second!.startedAt - takenAt).toBeGreaterThanOrEqual(1_400);
     expect(await client.getJob(id)).toMatchObject({ state: 'completed', attemptsMade: 1 });
+    // The rerun's waits for the lock are not "repeats": one line, for the lost lock, and no false "stalled".
+    const { logs } = await client.queue.getJobLogs(id);
+    expect(logs.filter((l) => l.includes('run repeated'))).toEqual([expect.stringContaining('lost its singleton lock')]);
   });
 });
 

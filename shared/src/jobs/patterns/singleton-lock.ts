@@ -30,6 +30,8 @@ const DEADLINE_MARGIN = 0.1;
  *   have expired (and been taken by another) before this fires.
  * A renewal that fails with an error (a blip) is not a loss by itself: the next one tries again,
  * and only the deadline decides. Once lost, the lock is never regained: renewals stop.
+ * The guarantee is about belief, not effects: a handler that ignores its signal keeps running, and
+ * an event loop blocked for longer than the margin delays the callback past the real expiry.
  *
  * @example
  * const lock = await acquireLock(redis, 'bull:jobs:lock:singleton:dailyCleanup:', 30_000, () => stop());
