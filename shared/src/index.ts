@@ -32,6 +32,7 @@ export * from './scheduler/scheduler-spec.js';
 export * from './scheduler/reconcile.js';
 export * from './scheduler/scheduler-metrics.js';
 export * from './scheduler/scheduler.js';
+export * from './scheduler/builtin-schedules.js';
 export * from './webhooks/webhook-event.js';
 export * from './webhooks/outbox.js';
 export * from './webhooks/outbox-relay.js';

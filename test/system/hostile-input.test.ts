@@ -9,6 +9,8 @@ import { startSystem, type System } from './lib/system.js';
 // deep bodies, wrong types, unicode, SQL-ish strings, path traversal in ids, bad tokens. No 5xx,
 // and the process stays up and healthy.
 
+/** Handlers only the system enqueues (SPEC §14): the API answers 400 for them. */
+const INTERNAL = new Set(['sendWebhook', 'webhookEventRetention']);
 const REQUESTS = Number(process.env.SYSTEM_FUZZ_REQUESTS ?? 3_000);
 const SEED = Number(process.env.SYSTEM_FUZZ_SEED ?? 20_240_601);
 
@@ -111,6 +113,17 @@ describe('system: hostile input at scale', () => {
     await system?.stop();
     console.log(`[hostile-input] wall time ${Date.now() - t0} ms`);
   }, 60_000);
+
+  it('internal handlers (sendWebhook, webhookEventRetention) are refused over HTTP with 400 naming body.handler', async () => {
+    for (const handler of INTERNAL) {
+      for (const headers of [{}, { 'idempotency-key': `internal-${handler}` }] as Record<string, string>[]) {
+        const res = await system.call('POST', '/api/admin/job', { handler, payload: handler === 'sendWebhook' ? { subscriptionId: 'x', action: 'create', resourceId: 'r', data: {} } : {} }, { headers });
+        expect(res.status, handler).toBe(400);
+        expect(((await res.json()) as { field?: string }).field).toBe('body.handler');
+      }
+    }
+    expect(await system.queue.getJobs(['waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed'])).toEqual([]);
+  });
 
   it(`${REQUESTS} random and hostile requests on every route: no 5xx, still healthy`, { timeout: 180_000 }, async () => {
     const doc = (await (await system.call('GET', '/api/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
@@ -260,5 +273,21 @@ describe('system: hostile input at scale', () => {
     expect(system.api.output(), 'unhandled errors logged').not.toMatch(/unhandled error|"level":(50|60)/);
     // Prototype pollution attempts left nothing behind.
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+
+    // Internal handlers (SPEC §14): no request of the run got one enqueued (the `sendWebhook` jobs
+    // in the queue are the outbox relay's); each one a valid token sent as JSON was refused with 400.
+    const internalEnqueues = outcomes.filter((o) => {
+      if (o.req.method !== 'POST' || !/^\/api\/admin\/job\/?(\?|$)/.test(o.req.path) || !o.req.body) return false;
+      try {
+        const parsed = JSON.parse(o.req.body.toString()) as { handler?: unknown } | null;
+        return INTERNAL.has(String(parsed?.handler));
+      } catch {
+        return false;
+      }
+    });
+    expect(internalEnqueues.filter((o) => o.status === 201).map(describeOutcome), 'internal handlers enqueued over HTTP').toEqual([]);
+    const wellFormed = internalEnqueues.filter((o) => o.req.headers.authorization === authHeader.good && /^application\/json(; charset=utf-8)?$/.test(o.req.headers['content-type'] ?? ''));
+    expect(wellFormed.length, 'the run sent internal handlers with a valid token').toBeGreaterThan(10);
+    for (const o of wellFormed) expect([400, 413], describeOutcome(o)).toContain(o.status);
   });
 });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJobClient, deliveryJobId, jobHandlers, webhookIdOf, type JobClient } from '../../shared/src/index.js';
+import { createJobClient, deliveryJobId, jobHandlers, type JobClient } from '../../shared/src/index.js';
 import { sleepUntil } from '../helpers/index.js';
 import { PrivatePostgres } from './lib/private-postgres.js';
 import { startSystem, type System } from './lib/system.js';
@@ -144,7 +144,7 @@ describe('system: Postgres restarted mid-run', () => {
     const left = await db
       .insertInto('webhook_outbox')
       .values(['A', 'B'].map((name) => ({ resource: 'invoice', action: 'left', resource_id: `left-${name}`, data: { name }, relayed_at: new Date() })))
-      .returning(['id', 'resource', 'action', 'resource_id', 'data', 'occurred_at'])
+      .returning(['id', 'resource', 'action', 'resource_id', 'data', 'occurred_at', 'webhook_id'])
       .execute();
     const [rowA, rowB] = left as [(typeof left)[number], (typeof left)[number]];
     holder = new pg.Client({ connectionString: postgres.url('test'), options: `-c search_path=${system.database.schema}` });
@@ -187,7 +187,7 @@ describe('system: Postgres restarted mid-run', () => {
         resource: rowB.resource,
         resourceId: rowB.resource_id,
         data: rowB.data,
-        webhookId: webhookIdOf(rowB.id),
+        webhookId: rowB.webhook_id,
         occurredAt: new Date(rowB.occurred_at).toISOString(),
       },
       { jobId: deliveryJobId(rowB.id, subscription.id) },
@@ -241,7 +241,7 @@ describe('system: Postgres restarted mid-run', () => {
     const idAfter = ((await publishedAfter.json()) as { id: string }).id;
 
     // Every event reaches the receiver and gets one success attempt row.
-    const expected = [...published, idAfter, webhookIdOf(rowA.id), webhookIdOf(rowB.id)];
+    const expected = [...published, idAfter, rowA.webhook_id, rowB.webhook_id];
     const successRows = () =>
       db.selectFrom('webhook_event').select(['webhook_id', 'job_id', 'attempt', 'created_at']).where('subscription_id', '=', subscription.id).where('success', '=', true).execute();
     let rows: Awaited<ReturnType<typeof successRows>> = [];
@@ -324,10 +324,10 @@ describe('system: Postgres restarted mid-run', () => {
     expect({ enabled: sub.enabled, consecutiveFailures: sub.consecutive_failures }, 'the outage does not count against the receiver').toEqual({ enabled: true, consecutiveFailures: 0 });
 
     // (3) The outbox left-overs: relayed by the scheduler after the restart, delivered exactly once.
-    const [successA] = successOf(webhookIdOf(rowA.id));
-    const [successB] = successOf(webhookIdOf(rowB.id));
-    expect(hitsOf(webhookIdOf(rowA.id)), 'A delivered once').toBe(1);
-    expect(hitsOf(webhookIdOf(rowB.id)), 'B delivered once: the repeated relay added no job').toBe(1);
+    const [successA] = successOf(rowA.webhook_id);
+    const [successB] = successOf(rowB.webhook_id);
+    expect(hitsOf(rowA.webhook_id), 'A delivered once').toBe(1);
+    expect(hitsOf(rowB.webhook_id), 'B delivered once: the repeated relay added no job').toBe(1);
     expect(successA!.job_id).toBe(deliveryJobId(rowA.id, subscription.id));
     expect(successA!.attempt, 'A was first enqueued after the restart').toBe(1);
     expect(successB!.job_id).toBe(jobIdB);

@@ -7,6 +7,7 @@ import {
   type JobClient,
   type NewWebhookEvent,
   type SendWebhookPayload,
+  WEBHOOK_ID_PATTERN,
 } from '../../../shared/src/index.js';
 import { cleanupPrefix, testPrefix, TEST_REDIS_URL } from '../../../test/helpers/index.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
@@ -79,7 +80,7 @@ describe('webhook hook: cron mutations fan out to matching subscriptions', () =>
       action: 'create',
       resourceId: row.id,
       data: row,
-      webhookId: `evt_${entry!.id}`,
+      webhookId: entry!.webhook_id,
       occurredAt: new Date(entry!.occurred_at).toISOString(),
     });
     expect(await t.deps.jobs.getJob(deliveries[0]!.jobId)).toMatchObject({ handler: 'sendWebhook', type: 'adhoc', state: 'waiting' });
@@ -175,7 +176,7 @@ describe('webhook hook with Redis unreachable', () => {
     const jobs = await client.queue.getJobs(['waiting']);
     expect(jobs).toHaveLength(2);
     const job = await client.getJob(deliveryJobId(pending[0]!.id, sub.id));
-    expect(job?.payload).toMatchObject({ subscriptionId: sub.id, resource: 'cronJob', action: 'create', resourceId: row.id, webhookId: `evt_${pending[0]!.id}` });
+    expect(job?.payload).toMatchObject({ subscriptionId: sub.id, resource: 'cronJob', action: 'create', resourceId: row.id, webhookId: pending[0]!.webhook_id });
   });
 
   it('replays answer 503 while the queue is down', async () => {
@@ -374,7 +375,9 @@ describe('POST /api/admin/event', () => {
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
     const entry = (await outboxRows(t)).find((r) => r.resource === 'invoice')!;
-    expect(id).toBe(`evt_${entry.id}`);
+    // Random (SPEC §14), stored with the outbox row, and what every delivery carries.
+    expect(id).toMatch(WEBHOOK_ID_PATTERN);
+    expect(id).toBe(entry.webhook_id);
     expect(entry).toMatchObject({ action: 'paid', resource_id: 'inv_1', data: { total: 42, lines: [{ sku: 'a' }] }, relayed_at: expect.any(Date) });
     const deliveries = await queuedDeliveries(t, 'invoice');
     expect(deliveries.map((d) => d.payload.subscriptionId).sort()).toEqual([paid.id, anyInvoice.id].sort());

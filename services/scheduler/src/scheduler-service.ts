@@ -1,4 +1,5 @@
 import {
+  builtinSchedulesWith,
   closeRedis,
   createJobClient,
   createMetricsRegistry,
@@ -36,7 +37,7 @@ export interface SchedulerService {
 
 /**
  * The scheduler service: syncs the `cron_job` rows into BullMQ job schedulers while it is the
- * leader (SPEC §5), relays the webhook outbox (every replica; SKIP LOCKED keeps them apart), with `/healthz`, `/readyz` (Redis and database) and `/metrics`
+ * leader (SPEC §5) along with the built-in schedules (SPEC §14), relays the webhook outbox (every replica; SKIP LOCKED keeps them apart), with `/healthz`, `/readyz` (Redis and database) and `/metrics`
  * (`scheduler_is_leader`, `scheduler_last_pass_timestamp_seconds`, `scheduler_rows{outcome}`, …)
  * on `SCHEDULER_PORT`.
  *
@@ -57,6 +58,8 @@ export async function startSchedulerService(config: Config, log: Logger, options
     leader: options.leader,
     logger: log,
     metrics,
+    // Retention runs daily without a cron row (SPEC §14); WEBHOOK_EVENT_RETENTION_SCHEDULE moves or turns it off.
+    builtinSchedules: builtinSchedulesWith({ webhookEventRetention: config.webhook.eventRetentionSchedule }),
   });
   // The webhook outbox's safety net: whatever the API could not relay right after commit.
   const jobs = createJobClient({ handlers: jobHandlers, connection: probe, prefix: config.queuePrefix, queueName: config.queueName });

@@ -39,6 +39,8 @@ export interface Config {
     failureThreshold: number;
     allowPrivateNetworks: boolean;
     eventRetentionDays: number;
+    /** The built-in retention's cron pattern (UTC), or false when `WEBHOOK_EVENT_RETENTION_SCHEDULE=off`. */
+    eventRetentionSchedule: string | false;
   };
   logLevel: string;
 }
@@ -146,6 +148,7 @@ export function loadConfig(source: EnvInput = process.env): Config {
       failureThreshold: e.WEBHOOK_FAILURE_THRESHOLD,
       allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? (isLocal || isTest),
       eventRetentionDays: e.WEBHOOK_EVENT_RETENTION_DAYS,
+      eventRetentionSchedule: e.WEBHOOK_EVENT_RETENTION_SCHEDULE.trim() === 'off' ? false : e.WEBHOOK_EVENT_RETENTION_SCHEDULE,
     },
     logLevel: e.LOG_LEVEL,
   };

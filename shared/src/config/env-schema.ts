@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseCronPattern } from '../cron/cron-pattern.js';
 import { parseRedisUrl, RedisUrlError } from '../redis/redis-url.js';
 
 const bool = z
@@ -57,6 +58,18 @@ export const envSchema = z.object({
   WEBHOOK_FAILURE_THRESHOLD: int(1, 1_000).default(5),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.optional(),
   WEBHOOK_EVENT_RETENTION_DAYS: int(1, 3650).default(30),
+  /** When the built-in retention runs (cron, UTC), or `off` (SPEC §14 "Built-in schedules"). */
+  WEBHOOK_EVENT_RETENTION_SCHEDULE: z
+    .string()
+    .superRefine((value, ctx) => {
+      if (value.trim() === 'off') return;
+      try {
+        parseCronPattern(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `must be a cron pattern (UTC) or "off": ${err instanceof Error ? err.message : String(err)}` });
+      }
+    })
+    .default('17 3 * * *'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -79,6 +79,8 @@ export interface WebhookOutboxTable {
   data: JsonObject;
   occurred_at: CreatedAt;
   relayed_at: NullableTimestamp;
+  /** The event id sent as `X-Webhook-Id`: random, drawn when the row is written (`newWebhookId`). */
+  webhook_id: WithDefault<string>;
 }
 
 /** The Kysely database type for `Kysely<Database>`. */

@@ -1,5 +1,5 @@
 import type { ZodType } from 'zod';
-import type { JobDefinition, JobRunner } from './types.js';
+import type { HandlerMap, JobDefinition, JobRunner } from './types.js';
 
 export interface MakeJobOptions<P> {
   /** Runtime schema of the payload; the API and the worker reject payloads that fail it. */
@@ -10,6 +10,12 @@ export interface MakeJobOptions<P> {
   backoffMs?: number;
   /** 0–1: share of each backoff delay that is randomised, so retries of many jobs spread out. */
   backoffJitter?: number;
+  /**
+   * Only the system itself enqueues this handler (like `sendWebhook`): `POST /api/admin/job`
+   * answers 400 for it whatever the token's scope, and a cron row cannot name it. The library
+   * (`enqueueJob`, `createJobClient`) still enqueues it. Default false.
+   */
+  internal?: boolean;
 }
 
 export interface SingletonJobOptions<P> extends MakeJobOptions<P> {
@@ -27,6 +33,7 @@ const definition = <P>(pattern: JobDefinition<P>['pattern'], run: JobRunner<P>, 
   schema: options.schema,
   defaults: { attempts: options.attempts, backoffMs: options.backoffMs, backoffJitter: options.backoffJitter },
   keyOf,
+  internal: options.internal ?? false,
 });
 
 /**
@@ -68,4 +75,16 @@ export function makeSingletonJob<P>(run: JobRunner<P>, options: SingletonJobOpti
  */
 export function makeSupersedingJob<P>(run: JobRunner<P>, key: (payload: P) => string, options: MakeJobOptions<P> = {}): JobDefinition<P> {
   return definition('superseding', run, options, key);
+}
+
+/**
+ * Whether `name` is a registered handler marked `internal: true` (SPEC §14): the HTTP API and
+ * cron rows must not name it. `Object.hasOwn`, so `constructor` or `__proto__` are never one.
+ *
+ * @example
+ * isInternalHandler(jobHandlers, 'sendWebhook'); // true
+ * isInternalHandler(jobHandlers, 'echo');        // false
+ */
+export function isInternalHandler(handlers: HandlerMap, name: string): boolean {
+  return Object.hasOwn(handlers, name) && handlers[name]?.internal === true;
 }

@@ -93,6 +93,11 @@ export interface JobDefinition<P> {
   readonly keyOf: ((payload: P) => string) | undefined;
   /** Extra settings of the singleton pattern. */
   readonly singleton?: { lockTtlMs: number; retryDelayMs: number };
+  /**
+   * Only the system enqueues it (outbox relay, replays, built-in schedules): the HTTP API refuses
+   * it whatever the scope, and a cron row cannot name it (SPEC §14). The library still enqueues it.
+   */
+  readonly internal?: boolean;
   /** Phantom member that keeps `P` invariant, so a wrong payload type in a registry fails to compile. */
   readonly __payload?: (payload: P) => P;
 }

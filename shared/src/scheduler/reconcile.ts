@@ -1,5 +1,6 @@
 import type { JobSchedulerJson, JobSchedulerTemplateOptions, Queue } from 'bullmq';
 import type { HandlerMap } from '../jobs/types.js';
+import { isBuiltinScheduleId } from './builtin-schedules.js';
 import { RowSyncError, schedulerMatches, specFromRow, type CronRow, type RowFailureReason, type SchedulerSpec } from './scheduler-spec.js';
 
 /** A row that was skipped or whose write failed; its scheduler in Redis is left as it was. */
@@ -33,7 +34,9 @@ export interface PassResult {
  * sides must cover the same ids (all of them for a full pass; a few for a change).
  * - enabled valid row, no scheduler or a different one → upsert;
  * - equal → unchanged (no write, so the next run is not shifted);
- * - scheduler without an enabled row → remove;
+ * - scheduler without an enabled row → remove (built-in schedules, `builtin:…`, are not rows:
+ *   they are left to `planBuiltins`);
+ * - row naming an internal handler → failure, and its scheduler removed;
  * - row that cannot be synced (unknown handler, bad pattern/payload/options) → failure, and
  *   its existing scheduler, if any, is kept: a deploy that briefly lacks a handler must not
  *   wipe schedules.
@@ -46,20 +49,28 @@ export function planReconcile(rows: readonly CronRow[], existing: readonly JobSc
   const plan: ReconcilePlan = { upserts: [], removals: [], unchanged: [], failures: [] };
   const claimed = new Set<string>();
   for (const row of rows) {
-    claimed.add(row.job_id);
+    if (isBuiltinScheduleId(row.job_id)) {
+      // Written in SQL (the API refuses ':' in a jobId): never let a row take over a built-in schedule.
+      plan.failures.push({ cronJobId: row.id, jobId: row.job_id, reason: 'reserved_job_id', message: `job_id "${row.job_id}" is reserved for built-in schedules` });
+      continue;
+    }
     let spec: SchedulerSpec;
     try {
       spec = specFromRow(row, handlers);
     } catch (err) {
       const { reason, message } = err as RowSyncError;
       plan.failures.push({ cronJobId: row.id, jobId: row.job_id, reason, message });
+      // An internal handler never becomes runnable by a row: unlike a handler missing during a
+      // deploy, its scheduler (from before the handler was internal) goes.
+      if (reason !== 'internal_handler') claimed.add(row.job_id);
       continue;
     }
+    claimed.add(row.job_id);
     const current = inRedis.get(spec.id);
     if (current && schedulerMatches(current, spec)) plan.unchanged.push(spec.id);
     else plan.upserts.push(spec);
   }
-  for (const s of existing) if (!claimed.has(s.key)) plan.removals.push(s.key);
+  for (const s of existing) if (!claimed.has(s.key) && !isBuiltinScheduleId(s.key)) plan.removals.push(s.key);
   return plan;
 }
 

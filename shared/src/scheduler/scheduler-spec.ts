@@ -24,7 +24,16 @@ export interface SchedulerSpec {
 }
 
 /** Why a row could not be synced. */
-export type RowFailureReason = 'unknown_handler' | 'invalid_pattern' | 'invalid_payload' | 'invalid_options' | 'write_failed';
+export type RowFailureReason =
+  | 'unknown_handler'
+  /** The handler is `internal: true`: only the system enqueues it (SPEC §14); the API never stores such a row. */
+  | 'internal_handler'
+  /** The row's `job_id` is a built-in schedule's id (`builtin:…`), which only the scheduler writes. */
+  | 'reserved_job_id'
+  | 'invalid_pattern'
+  | 'invalid_payload'
+  | 'invalid_options'
+  | 'write_failed';
 
 /** A row the scheduler could not turn into (or write as) a job scheduler. */
 export class RowSyncError extends Error {
@@ -41,7 +50,7 @@ export class RowSyncError extends Error {
  * The job scheduler an enabled row stands for (SPEC §5): id `job_id`, the row's pattern in
  * UTC, job name = handler, data `{type: 'cron', payload, cronJobId}`, attempts and exponential
  * backoff from the row, the same retention as ad-hoc jobs. Throws {@link RowSyncError} when
- * the handler is not in `handlers`, the payload fails its schema, the pattern does not parse
+ * the handler is not in `handlers` or is internal, the payload fails its schema, the pattern does not parse
  * or attempts/backoff are out of range.
  *
  * @example
@@ -51,6 +60,7 @@ export class RowSyncError extends Error {
 export function specFromRow(row: CronRow, handlers: HandlerMap): SchedulerSpec {
   try {
     const def = resolveHandler(handlers, row.handler);
+    if (def.internal) throw new RowSyncError('internal_handler', `handler "${row.handler}" is internal: a cron row cannot run it (only the system enqueues it)`);
     parsePayload(row.handler, def.schema, row.payload);
     const pattern = checkedPattern(row.pattern);
     const opts = jobOptions(row.handler, def, row.max_attempts, row.backoff_ms);

@@ -10,6 +10,7 @@ import type { HandlerMap } from '../jobs/types.js';
 import { createLogger, scopedLogger } from '../logger/logger.js';
 import { closeRedis, createRedis } from '../redis/connection.js';
 import { redisKeys } from '../redis/namespace.js';
+import { builtinSchedules, type BuiltinSchedule } from './builtin-schedules.js';
 import { createLeaderLock, type LeaderLockTimings } from './leader-lock.js';
 import type { PassResult } from './reconcile.js';
 import { createFailureLog } from './failure-log.js';
@@ -34,6 +35,11 @@ export interface CronSchedulerOptions {
   logger?: Logger;
   /** Where to put the `scheduler_*` series; none if omitted. */
   metrics?: Registry;
+  /**
+   * Jobs kept on a schedule without a `cron_job` row (default: {@link builtinSchedules}, the
+   * daily webhook retention); `[]` for none. A schedule whose handler is not in `handlers` is left out.
+   */
+  builtinSchedules?: readonly BuiltinSchedule[];
   /** Called after every pass (tests, diagnostics). */
   onPass?: (report: PassReport) => void;
   /** Called when this process becomes leader (true) or stops being it (false). */
@@ -131,7 +137,15 @@ export function startCronScheduler(options: CronSchedulerOptions): CronScheduler
   /** What a pass needs; it may write only while the term it started in lasts. */
   const depsForTerm = (): PassDeps => {
     const own = term;
-    return { db: options.db, queue, handlers: options.handlers ?? jobHandlers, index, concurrency: o.concurrency, canWrite: () => term === own && leading() };
+    return {
+      db: options.db,
+      queue,
+      handlers: options.handlers ?? jobHandlers,
+      index,
+      concurrency: o.concurrency,
+      canWrite: () => term === own && leading(),
+      builtins: options.builtinSchedules ?? builtinSchedules,
+    };
   };
 
   function stepDown(reason: string): void {
@@ -191,6 +205,7 @@ export function startCronScheduler(options: CronSchedulerOptions): CronScheduler
       }
       failureLog.report(done.failures, kind === 'full');
       report = { kind, outcome: done.result.failed > 0 ? 'partial' : 'ok', result: done.result, durationMs, at: new Date() };
+      if (done.builtins && done.builtins.upserted.length + done.builtins.removed.length > 0) log.info(done.builtins, 'built-in schedules written');
       const quiet = kind === 'change' && done.result.upserted + done.result.removed + done.result.failed === 0;
       log[quiet ? 'debug' : 'info']({ kind, ...done.result, durationMs }, 'reconcile pass');
       if (kind === 'full') retryMs = FIRST_RETRY_MS;

@@ -2,6 +2,8 @@ import type { JobSchedulerJson, Queue } from 'bullmq';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { HandlerMap } from '../jobs/types.js';
+import type { BuiltinSchedule } from './builtin-schedules.js';
+import { planBuiltins } from './builtin-sync.js';
 import { loadEnabledRows, loadEnabledRowsFor } from './cron-rows.js';
 import { applyPlan, passResult, planReconcile, type PassResult, type RowFailure } from './reconcile.js';
 import { cronJobIdOf, type SchedulerIndex } from './scheduler-index.js';
@@ -16,6 +18,8 @@ export interface PassDeps {
   concurrency: number;
   /** False once leadership is lost: the pass makes no further write. */
   canWrite: () => boolean;
+  /** Schedules kept without a row (SPEC §14); a full pass writes them. */
+  builtins: readonly BuiltinSchedule[];
 }
 
 export interface PassRun {
@@ -24,6 +28,8 @@ export interface PassRun {
   failures: RowFailure[];
   /** Stopped early because leadership was lost. */
   interrupted: boolean;
+  /** Built-in schedules written or removed by a full pass (not counted in `result`, which is about rows). */
+  builtins?: { upserted: string[]; removed: string[] };
 }
 
 /**
@@ -33,7 +39,17 @@ export interface PassRun {
 export async function runFullPass(deps: PassDeps): Promise<PassRun> {
   const [rows, existing] = await Promise.all([loadEnabledRows(deps.db), deps.queue.getJobSchedulers()]);
   deps.index.reset(existing);
-  return plannedPass(deps, rows, existing);
+  const run = await plannedPass(deps, rows, existing);
+  if (run.interrupted) return run;
+  // The built-in schedules ride on the full pass: at start, periodically, after a reconnect.
+  const plan = planBuiltins(deps.builtins, existing, deps.handlers);
+  const outcome = await applyPlan(deps.queue, plan, { concurrency: deps.concurrency, canWrite: deps.canWrite });
+  return {
+    ...run,
+    failures: [...run.failures, ...plan.failures, ...outcome.failures],
+    interrupted: outcome.interrupted,
+    builtins: { upserted: outcome.upserted.map((spec) => spec.id), removed: outcome.removed },
+  };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Database, JsonObject } from '../db/schema.js';
 import { JobOptionsError, JobPayloadError } from '../jobs/errors.js';
 import type { EnqueueOptions } from '../jobs/types.js';
 import type { SendWebhookPayload } from './send-webhook-payload.js';
-import { patternsMatching, webhookIdOf } from './webhook-event.js';
+import { patternsMatching } from './webhook-event.js';
 
 export type EnqueueSendWebhook = (payload: SendWebhookPayload, options: EnqueueOptions) => Promise<string>;
 
@@ -55,7 +55,7 @@ export async function relayOutbox(db: Kysely<Database>, enqueue: EnqueueSendWebh
         resource: row.resource,
         resourceId: row.resource_id,
         data: row.data,
-        webhookId: webhookIdOf(row.id),
+        webhookId: row.webhook_id,
         occurredAt: new Date(row.occurred_at).toISOString(),
       });
       for (const sub of subscriptions) {

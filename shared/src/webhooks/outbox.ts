@@ -1,11 +1,18 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, JsonObject } from '../db/schema.js';
-import type { ResourceEvent } from './webhook-event.js';
+import { newWebhookId, type ResourceEvent } from './webhook-event.js';
+
+/** An outbox row just written: its id (the relay's job ids use it) and the event id receivers see. */
+export interface RecordedWebhookEvent {
+  outboxId: string;
+  /** `X-Webhook-Id` of every delivery of this event: random, see `newWebhookId`. */
+  webhookId: string;
+}
 
 /**
  * Writes `event` to the outbox inside the caller's transaction, so a committed mutation always
  * has its deliveries (they are relayed to the queue after commit, or later by the scheduler).
- * Returns the outbox id.
+ * Returns the outbox id and the event's random id.
  *
  * @example
  * await db.transaction().execute(async (trx) => {
@@ -13,11 +20,12 @@ import type { ResourceEvent } from './webhook-event.js';
  *   await recordWebhookEvent(trx, { resource: 'cronJob', action: 'create', resourceId: row.id, data: view(row) });
  * });
  */
-export async function recordWebhookEvent(trx: Transaction<Database> | Kysely<Database>, event: ResourceEvent): Promise<string> {
+export async function recordWebhookEvent(trx: Transaction<Database> | Kysely<Database>, event: ResourceEvent): Promise<RecordedWebhookEvent> {
+  const webhookId = newWebhookId();
   const row = await trx
     .insertInto('webhook_outbox')
-    .values({ resource: event.resource, action: event.action, resource_id: event.resourceId, data: JSON.parse(JSON.stringify(event.data)) as JsonObject })
+    .values({ resource: event.resource, action: event.action, resource_id: event.resourceId, data: JSON.parse(JSON.stringify(event.data)) as JsonObject, webhook_id: webhookId })
     .returning('id')
     .executeTakeFirstOrThrow();
-  return row.id;
+  return { outboxId: row.id, webhookId };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 const name = z
@@ -38,8 +39,18 @@ export function subscriptionMatches(patterns: readonly string[], resource: strin
   return patterns.some((p) => accepted.includes(p));
 }
 
-/** The stable id of an event, sent as `X-Webhook-Id` and as the body's `id` on every attempt. */
-export const webhookIdOf = (outboxId: string): string => `evt_${outboxId}`;
+/**
+ * A new event id, sent as `X-Webhook-Id` and as the body's `id` on every attempt: `evt_` and
+ * 128 random bits in hex, drawn once when the outbox row is written and stored with it, so it
+ * stays the same on every retry and replay and is not a counter anyone could guess (SPEC §14).
+ *
+ * @example
+ * newWebhookId(); // 'evt_3f9c1e0b7a4d52e88c01f6b2d9a7e415'
+ */
+export const newWebhookId = (): string => `evt_${randomBytes(16).toString('hex')}`;
+
+/** What {@link newWebhookId} makes (rows written before ids were random carry `evt_<outbox id>`). */
+export const WEBHOOK_ID_PATTERN = /^evt_[0-9a-f]{32}$/;
 
 /**
  * A subscription URL as logs, error messages and other subscribers (`webhookSubscription.*`

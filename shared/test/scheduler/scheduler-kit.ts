@@ -2,7 +2,7 @@
 import { Queue } from 'bullmq';
 import { afterEach, beforeEach } from 'vitest';
 import type { Kysely } from 'kysely';
-import { canonical, type Database, type NewCronJob } from '../../src/index.js';
+import { canonical, isBuiltinScheduleId, type Database, type NewCronJob } from '../../src/index.js';
 import { Redis } from 'ioredis';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db.js';
 import { cleanupPrefix, killAll, sleepUntil, spawnTs, testPrefix, TEST_REDIS_URL, type Child } from '../../../test/helpers/index.js';
@@ -21,10 +21,14 @@ export async function insertRow(db: Kysely<Database>, row: Partial<NewCronJob> =
     .executeTakeFirstOrThrow();
 }
 
-/** What Redis holds, one entry per scheduler, sorted by id: the fields the scheduler sets. */
+/**
+ * What Redis holds for cron rows, one entry per scheduler, sorted by id: the fields the scheduler
+ * sets. Built-in schedules (`builtin:…`, not rows) are left out; builtin-schedules.test.ts checks them.
+ */
 export async function schedulers(queue: Queue) {
   const all = await queue.getJobSchedulers();
   return all
+    .filter((s) => !isBuiltinScheduleId(s.key))
     .map((s) => ({
       id: s.key,
       pattern: s.pattern,

@@ -22,10 +22,10 @@ describe("the scheduler's outbox relay pass", () => {
 
   it('relays rows nobody relayed (e.g. the API crashed after commit) on its own, once', async () => {
     const sub = await database.db.insertInto('webhook_subscription').values({ url: 'http://example.test/', events: ['cronJob.*'] }).returning('id').executeTakeFirstOrThrow();
-    const outboxId = await recordWebhookEvent(database.db, { resource: 'cronJob', action: 'update', resourceId: 'c1', data: {} });
+    const { outboxId, webhookId } = await recordWebhookEvent(database.db, { resource: 'cronJob', action: 'update', resourceId: 'c1', data: {} });
     loop = startOutboxRelay({ db: database.db, enqueue: (p, o) => client.enqueueJob('sendWebhook', p, o), log: captureLogger().log, intervalMs: 100 });
     const job = await sleepUntil(() => client.getJob(`wh-${outboxId}-${sub.id}`), { message: 'delivery job enqueued' });
-    expect(job).toMatchObject({ handler: 'sendWebhook', payload: { subscriptionId: sub.id, resource: 'cronJob', action: 'update', webhookId: `evt_${outboxId}` } });
+    expect(job).toMatchObject({ handler: 'sendWebhook', payload: { subscriptionId: sub.id, resource: 'cronJob', action: 'update', webhookId } });
     await loop.runOnce();
     expect(await client.queue.count()).toBe(1);
   });
@@ -55,8 +55,8 @@ describe("the scheduler's outbox relay pass", () => {
     const { log, lines } = captureLogger();
     const sub = await database.db.insertInto('webhook_subscription').values({ url: 'http://example.test/', events: ['*'] }).returning('id').executeTakeFirstOrThrow();
     // Written past the API's validation: a resource id longer than the payload schema allows.
-    const bad = await recordWebhookEvent(database.db, { resource: 'thing', action: 'create', resourceId: 'x'.repeat(500), data: {} });
-    const good = await recordWebhookEvent(database.db, { resource: 'thing', action: 'create', resourceId: 'ok', data: {} });
+    const { outboxId: bad } = await recordWebhookEvent(database.db, { resource: 'thing', action: 'create', resourceId: 'x'.repeat(500), data: {} });
+    const { outboxId: good } = await recordWebhookEvent(database.db, { resource: 'thing', action: 'create', resourceId: 'ok', data: {} });
     loop = startOutboxRelay({ db: database.db, enqueue: (p, o) => client.enqueueJob('sendWebhook', p, o), log, intervalMs: 50 });
     await sleepUntil(() => client.getJob(`wh-${good}-${sub.id}`), { message: 'the good row relayed' });
     // Reported once the pass ends, just after the good row's job was enqueued.

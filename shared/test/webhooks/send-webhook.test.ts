@@ -14,6 +14,7 @@ import {
   loadSigningKeys,
   noWebhookMetrics,
   recordWebhookEvent,
+  WEBHOOK_ID_PATTERN,
   relayOutbox,
   verifyWebhook,
   type JobClient,
@@ -78,24 +79,25 @@ describe('sendWebhook end to end (real receiver, Postgres, Redis, worker)', () =
   const attempts = (subscriptionId: string) =>
     database.db.selectFrom('webhook_event').selectAll().where('subscription_id', '=', subscriptionId).orderBy('created_at').orderBy('attempt').execute();
   const publish = async (resourceId: string) => {
-    const outboxId = await recordWebhookEvent(database.db, { resource: 'cronJob', action: 'create', resourceId, data: { name: 'nightly' } });
+    const { webhookId } = await recordWebhookEvent(database.db, { resource: 'cronJob', action: 'create', resourceId, data: { name: 'nightly' } });
     await relayOutbox(database.db, (p, o) => client.enqueueJob('sendWebhook', p, o));
-    return outboxId;
+    return webhookId;
   };
 
   it('POSTs the SPEC body with headers whose signature verifies against the JWKS; one success row', async () => {
     await start((_req, res) => res.end('thanks'));
     const sub = await subscribe(`${receiver.origin}/hook`);
-    const outboxId = await publish('cron-1');
+    const webhookId = await publish('cron-1');
+    expect(webhookId).toMatch(WEBHOOK_ID_PATTERN);
     const [row] = await sleepUntil(async () => {
       const rows = await attempts(sub);
       return rows.length > 0 && rows;
     });
-    expect(row).toMatchObject({ success: true, response_status: 200, response_body: 'thanks', error: null, attempt: 1, webhook_id: `evt_${outboxId}` });
+    expect(row).toMatchObject({ success: true, response_status: 200, response_body: 'thanks', error: null, attempt: 1, webhook_id: webhookId });
     const req = receiver.requests[0]!;
     expect(req.method).toBe('POST');
     expect(JSON.parse(req.body)).toEqual({
-      id: `evt_${outboxId}`,
+      id: webhookId,
       type: 'cronJob.create',
       resource: 'cronJob',
       action: 'create',
@@ -103,7 +105,7 @@ describe('sendWebhook end to end (real receiver, Postgres, Redis, worker)', () =
       occurredAt: expect.any(String),
       data: { name: 'nightly' },
     });
-    expect(verifyWebhook({ headers: req.headers as Record<string, string>, rawBody: req.body, keys: jwks(keys) })).toMatchObject({ webhookId: `evt_${outboxId}` });
+    expect(verifyWebhook({ headers: req.headers as Record<string, string>, rawBody: req.body, keys: jwks(keys) })).toMatchObject({ webhookId });
     // One changed byte, or an old timestamp, and it no longer verifies.
     expect(() => verifyWebhook({ headers: req.headers as Record<string, string>, rawBody: req.body.replace('nightly', 'nightlY'), keys: jwks(keys) })).toThrow(/signature/);
     expect(() => verifyWebhook({ headers: req.headers as Record<string, string>, rawBody: req.body, keys: jwks(keys), now: new Date(Date.now() + 3_600_000) })).toThrow(/tolerance/);
@@ -127,6 +129,45 @@ describe('sendWebhook end to end (real receiver, Postgres, Redis, worker)', () =
     expect(receiver.requests.map((r) => r.headers['x-webhook-id'])).toEqual(['evt_fixed', 'evt_fixed']);
     const sent = await database.db.selectFrom('webhook_subscription').select('consecutive_failures').where('id', '=', sub).executeTakeFirstOrThrow();
     expect(sent.consecutive_failures).toBe(0);
+  });
+
+  it('event ids are random 128-bit ids drawn when the outbox row is written; a retried delivery sends the same one', async () => {
+    let calls = 0;
+    await start((_req, res) => {
+      res.statusCode = calls++ === 0 ? 500 : 200;
+      res.end();
+    });
+    const sub = await subscribe(receiver.origin);
+    const first = await recordWebhookEvent(database.db, { resource: 'invoice', action: 'paid', resourceId: 'inv-1', data: {} });
+    const second = await recordWebhookEvent(database.db, { resource: 'invoice', action: 'paid', resourceId: 'inv-2', data: {} });
+    // `evt_` + 32 hex digits (128 bits); not the counter they used to be, and not one after the other.
+    for (const e of [first, second]) {
+      expect(e.webhookId).toMatch(WEBHOOK_ID_PATTERN);
+      expect(e.webhookId).not.toBe(`evt_${e.outboxId}`);
+    }
+    expect(BigInt(`0x${second.webhookId.slice(4)}`) - BigInt(`0x${first.webhookId.slice(4)}`)).not.toBe(1n);
+    expect(new Set([first.webhookId, second.webhookId]).size).toBe(2);
+    const stored = await database.db.selectFrom('webhook_outbox').select(['resource_id', 'webhook_id']).orderBy('id').execute();
+    expect(stored).toEqual([
+      { resource_id: 'inv-1', webhook_id: first.webhookId },
+      { resource_id: 'inv-2', webhook_id: second.webhookId },
+    ]);
+
+    await relayOutbox(database.db, (p, o) => client.enqueueJob('sendWebhook', p, o));
+    const rows = await sleepUntil(async () => {
+      const all = await attempts(sub);
+      return all.filter((r) => r.success).length === 2 && all;
+    }, { timeoutMs: 15_000, message: 'both events delivered, one after a retry' });
+    // Every attempt of an event, the failed one and its retry included, carries the event's stored id.
+    const idOf = { 'inv-1': first.webhookId, 'inv-2': second.webhookId } as Record<string, string>;
+    expect(rows).toHaveLength(3);
+    for (const row of rows) expect(row.webhook_id).toBe(idOf[row.resource_id]);
+    const retried = rows.find((r) => !r.success)!;
+    expect(rows.filter((r) => r.resource_id === retried.resource_id).map((r) => [r.attempt, r.webhook_id])).toEqual([
+      [1, idOf[retried.resource_id]],
+      [2, idOf[retried.resource_id]],
+    ]);
+    expect(receiver.requests.map((r) => r.headers['x-webhook-id']).sort()).toEqual(rows.map((r) => r.webhook_id).sort());
   });
 
   it('a receiver that sleeps 6 s gives a `timeout` attempt at the 5 s budget', async () => {
@@ -212,7 +253,7 @@ describe('sendWebhook end to end (real receiver, Postgres, Redis, worker)', () =
     const sub = await subscribe(receiver.origin);
     await privateRedis.stop();
 
-    const outboxId = await recordWebhookEvent(database.db, { resource: 'cronJob', action: 'delete', resourceId: 'gone', data: {} });
+    const { outboxId, webhookId } = await recordWebhookEvent(database.db, { resource: 'cronJob', action: 'delete', resourceId: 'gone', data: {} });
     await expect(relayOutbox(database.db, (p, o) => client.enqueueJob('sendWebhook', p, o))).rejects.toThrow(/unavailable/);
     const pending = await database.db.selectFrom('webhook_outbox').select('relayed_at').where('id', '=', outboxId).executeTakeFirstOrThrow();
     expect(pending.relayed_at).toBeNull();
@@ -226,6 +267,6 @@ describe('sendWebhook end to end (real receiver, Postgres, Redis, worker)', () =
     expect((await relayOutbox(database.db, (p, o) => client.enqueueJob('sendWebhook', p, o))).relayed).toBe(0);
     await sleepUntil(async () => (await attempts(sub)).length === 1, { timeoutMs: 15_000, message: 'delivered' });
     expect(receiver.requests).toHaveLength(1);
-    expect(JSON.parse(receiver.requests[0]!.body)).toMatchObject({ id: `evt_${outboxId}`, type: 'cronJob.delete' });
+    expect(JSON.parse(receiver.requests[0]!.body)).toMatchObject({ id: webhookId, type: 'cronJob.delete' });
   }, 60_000);
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from '@hono/zod-openapi';
 import {
+  isInternalHandler,
   JobOptionsError,
   JobPayloadError,
   recordWebhookEvent,
@@ -117,7 +118,8 @@ export async function deleteCronJob(ctx: CommandContext, id: string): Promise<vo
 /**
  * Enqueues one run of the row now, as a `cronTrigger` job with the row's payload, attempts and
  * backoff. Disabled rows run too: this is a manual run. A row that cannot run as stored (its
- * handler was unregistered, or it was edited in SQL into something invalid) answers 409.
+ * handler was unregistered, or it was edited in SQL into something invalid, such as an internal
+ * handler) answers 409.
  *
  * @example
  * const jobId = await triggerCronJob(ctx, id);
@@ -125,6 +127,10 @@ export async function deleteCronJob(ctx: CommandContext, id: string): Promise<vo
 export async function triggerCronJob(ctx: CommandContext, id: string): Promise<{ jobId: string; row: CronJob }> {
   const row = await findCronJobRow(ctx.deps.db, id);
   if (!row) throw notFound(id);
+  // Only a row written in SQL can name one: the API never stores it, and the scheduler skips it.
+  if (isInternalHandler(ctx.deps.handlers, row.handler)) {
+    throw new ApiProblem(409, { detail: `cron job ${row.id} cannot run as stored: handler "${row.handler}" is internal (only the system enqueues it)` });
+  }
   try {
     const jobId = await ctx.deps.jobs.enqueueJob(row.handler, row.payload, { type: 'cronTrigger', cronJobId: row.id, attempts: row.max_attempts, backoffMs: row.backoff_ms });
     ctx.log.info({ actor: ctx.actor, cronJobId: row.id, jobId }, 'cron job triggered');
@@ -149,7 +155,7 @@ function checkedChanges(handlers: HandlerMap, current: CronJob, patch: UpdateCro
   if (patch.pattern !== undefined) changes.pattern = checkPattern(patch.pattern);
   else if (enabled) checkPattern(current.pattern);
   if (patch.handler !== undefined || patch.payload !== undefined || enabled) {
-    checkHandlerPayload(handlers, patch.handler ?? current.handler, patch.payload ?? current.payload, patch.payload !== undefined);
+    checkHandlerPayload(handlers, patch.handler ?? current.handler, patch.payload ?? current.payload, patch.payload !== undefined, patch.handler !== undefined);
   }
   if (patch.jobId !== undefined) changes.job_id = patch.jobId;
   if (patch.name !== undefined) changes.name = patch.name;

@@ -1,4 +1,4 @@
-import { CronPatternError, JobPayloadError, parseCronPattern, parsePayload, resolveHandler, UnknownHandlerError, type HandlerMap } from '@jobs/shared';
+import { CronPatternError, isInternalHandler, JobPayloadError, parseCronPattern, parsePayload, resolveHandler, UnknownHandlerError, type HandlerMap } from '@jobs/shared';
 import { ApiProblem } from '../problem.js';
 
 /**
@@ -19,16 +19,21 @@ export function checkPattern(pattern: string): string {
 }
 
 /**
- * Checks that `handler` is registered and `payload` passes its schema, as the worker will when
- * the job runs. The payload is stored as given (its schema's defaults apply at each run).
+ * Checks that `handler` is registered and not internal (400 `body.handler`), and that `payload`
+ * passes its schema, as the worker will when the job runs. The payload is stored as given (its schema's defaults apply at each run).
  * `payloadSent` is false when the payload is the row's current one (a PATCH that changes only the
- * handler): the message then says so, since the caller did not send it.
+ * handler): the message then says so, since the caller did not send it; `handlerSent` likewise.
  *
  * @example
  * checkHandlerPayload(deps.handlers, 'echo', { message: 'hi' }, true);
  * checkHandlerPayload(deps.handlers, 'echo', {}, true); // throws 400, field body.payload.message
  */
-export function checkHandlerPayload(handlers: HandlerMap, handler: string, payload: unknown, payloadSent: boolean): void {
+export function checkHandlerPayload(handlers: HandlerMap, handler: string, payload: unknown, payloadSent: boolean, handlerSent = true): void {
+  if (isInternalHandler(handlers, handler)) {
+    // Only the system enqueues internal handlers (SPEC §14); built-in schedules run them without a row.
+    const detail = `handler "${handler}" is internal: a cron job cannot run it${handlerSent ? '' : " (the cron job's current handler; send another handler)"}`;
+    throw new ApiProblem(400, { detail, field: 'body.handler', errors: [{ field: 'body.handler', message: detail }] });
+  }
   try {
     parsePayload(handler, resolveHandler(handlers, handler).schema, payload);
   } catch (err) {

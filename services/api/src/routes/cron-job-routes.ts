@@ -83,7 +83,7 @@ const triggerRoute = createRoute({
     202: jsonContent(TriggeredCronJob, 'Enqueued'),
     ...errorResponses,
     ...notFoundResponse,
-    ...conflictResponse('The row cannot run as stored (its handler is no longer registered, or its payload no longer fits)'),
+    ...conflictResponse('The row cannot run as stored (its handler is no longer registered or is internal, or its payload no longer fits)'),
   },
 });
 

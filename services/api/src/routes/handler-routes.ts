@@ -9,7 +9,7 @@ const listRoute = createRoute({
   method: 'get',
   path: '/api/admin/handler',
   tags: ['jobs'],
-  summary: 'Registered handlers, their pattern and payload JSON Schema',
+  summary: 'Registered handlers, their pattern, whether they are internal, and payload JSON Schema',
   security: [{ bearer: [] }],
   responses: { 200: jsonContent(z.object({ items: z.array(HandlerInfoSchema) }), 'The handlers'), ...errorResponses },
 });
@@ -25,6 +25,6 @@ function payloadSchemaOf(def: AnyJobDefinition): Record<string, unknown> {
 
 /** `GET /api/admin/handler`. The list is fixed at start, so it is built once. */
 export function registerHandlerRoutes(app: App, deps: AppDeps): void {
-  const items = Object.entries(deps.handlers).map(([name, def]) => ({ name, pattern: def.pattern, payloadSchema: payloadSchemaOf(def) }));
+  const items = Object.entries(deps.handlers).map(([name, def]) => ({ name, pattern: def.pattern, internal: def.internal === true, payloadSchema: payloadSchemaOf(def) }));
   app.openapi(listRoute, (c) => c.json({ items }, 200));
 }

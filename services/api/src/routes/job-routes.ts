@@ -5,6 +5,7 @@ import { bearerSubject, enqueueIdempotently } from '../idempotency.js';
 import { ApiProblem } from '../problem.js';
 import { conflictResponse, errorResponses, IdParam, jsonContent, notFoundResponse } from '../schemas/common-schemas.js';
 import { CancelResultSchema, EnqueuedJob, EnqueueJobBody, JobInfoSchema } from '../schemas/job-schemas.js';
+import { assertNotInternalHandler } from '../schemas/internal-handlers.js';
 
 const IdempotencyHeader = z.object({
   'idempotency-key': z.string().min(1).max(255).optional().openapi({ description: 'a repeated request with the same key and body returns the same job id' }),
@@ -54,6 +55,7 @@ const cancelRoute = createRoute({
 export function registerJobRoutes(app: App, deps: AppDeps): void {
   app.openapi(enqueueRoute, async (c) => {
     const body = c.req.valid('json');
+    assertNotInternalHandler(deps.handlers, body.handler); // 400 body.handler, whatever the scope (SPEC §14)
     const idempotencyKey = c.req.valid('header')['idempotency-key'];
     const enqueue = () => deps.jobs.enqueueJob(body.handler, body.payload, body.options ?? {});
     if (!idempotencyKey) {

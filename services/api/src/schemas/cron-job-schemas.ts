@@ -21,7 +21,7 @@ const fields = {
     .openapi({ description: 'the BullMQ job scheduler id; unique', example: 'nightly-report' }),
   name: text(1, 200).openapi({ example: 'Nightly report' }),
   pattern: text(1, 256).openapi({ description: 'cron, UTC: 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first', example: '0 3 * * *' }),
-  handler: text(1, 200).openapi({ description: 'a registered handler (GET /api/admin/handler)', example: 'echo' }),
+  handler: text(1, 200).openapi({ description: 'a registered handler that is not internal (GET /api/admin/handler)', example: 'echo' }),
   payload: jsonObject.openapi({ description: "a JSON object, checked against the handler's payload schema", example: { message: 'hi' } }),
   enabled: z.boolean(),
   maxAttempts: z.number().int().min(1).max(100).openapi({ description: 'tries per run, first one included' }),

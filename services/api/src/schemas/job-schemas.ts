@@ -3,7 +3,7 @@ import { enqueueOptionsSchema, jobTypes, type JobType } from '@jobs/shared';
 
 export const EnqueueJobBody = z
   .object({
-    handler: z.string().min(1).max(200).openapi({ example: 'echo' }),
+    handler: z.string().min(1).max(200).openapi({ description: 'a registered handler that is not internal (GET /api/admin/handler)', example: 'echo' }),
     payload: z.unknown().openapi({ description: "checked against the handler's payload schema (GET /api/admin/handler)", example: { message: 'hi' } }),
     options: enqueueOptionsSchema.optional(),
   })
@@ -44,6 +44,7 @@ export const HandlerInfoSchema = z
   .object({
     name: z.string(),
     pattern: z.enum(['basic', 'singleton', 'superseding']),
+    internal: z.boolean().openapi({ description: 'only the system enqueues it: POST /api/admin/job and cron rows refuse it (400 body.handler)' }),
     payloadSchema: z.record(z.string(), z.unknown()).openapi({ description: 'JSON Schema of the payload' }),
   })
   .openapi('Handler');

@@ -120,7 +120,7 @@ export const PublishEventBody = resourceEventSchema
     example: { resource: 'invoice', action: 'paid', resourceId: 'inv_123', data: { total: 4200, currency: 'EUR' } },
   });
 
-export const PublishedEvent = z.object({ id: z.string().openapi({ description: 'the event id (X-Webhook-Id of its deliveries)', example: 'evt_42' }) }).openapi('PublishedEvent');
+export const PublishedEvent = z.object({ id: z.string().openapi({ description: 'the event id (X-Webhook-Id of its deliveries)', example: 'evt_3f9c1e0b7a4d52e88c01f6b2d9a7e415' }) }).openapi('PublishedEvent');
 
 export const JwksSchema = z
   .object({

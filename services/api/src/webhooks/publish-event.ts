@@ -1,4 +1,4 @@
-import { recordWebhookEvent, webhookIdOf, type ResourceEvent } from '@jobs/shared';
+import { recordWebhookEvent, type ResourceEvent } from '@jobs/shared';
 import type { CommandContext } from '../cron/cron-job-commands.js';
 import { relayAfterCommit } from './relay-after-commit.js';
 
@@ -12,8 +12,7 @@ import { relayAfterCommit } from './relay-after-commit.js';
  * const { id } = await publishEvent(ctx, { resource: 'invoice', action: 'paid', resourceId: 'inv_1', data: { total: 42 } });
  */
 export async function publishEvent(ctx: CommandContext, event: ResourceEvent): Promise<{ id: string }> {
-  const outboxId = await recordWebhookEvent(ctx.deps.db, event);
-  const id = webhookIdOf(outboxId);
+  const { webhookId: id } = await recordWebhookEvent(ctx.deps.db, event);
   ctx.log.info({ actor: ctx.actor, eventId: id, type: `${event.resource}.${event.action}`, resourceId: event.resourceId }, 'event published');
   await relayAfterCommit(ctx.deps, ctx.log);
   return { id };

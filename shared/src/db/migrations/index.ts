@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import { initial } from './0001_initial.js';
+import { outboxWebhookId } from './0002_outbox_webhook_id.js';
 
 /**
  * All migrations, keyed by name; Kysely applies them in name order. A static map rather than
@@ -8,4 +9,5 @@ import { initial } from './0001_initial.js';
  */
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_outbox_webhook_id': outboxWebhookId,
 };

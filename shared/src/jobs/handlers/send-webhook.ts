@@ -30,7 +30,9 @@ export const sendWebhook = makeJob<SendWebhookPayload>(
     if (isDatabaseUnavailable(err)) throw new DependencyUnavailableError('database', err);
     throw err;
   }),
-  { schema: sendWebhookPayloadSchema, attempts: 8, backoffMs: 2_000, backoffJitter: 0.5 },
+  // Internal: only the outbox relay and the replay routes enqueue it, so no API caller can make the
+  // system sign a delivery of their own making (SPEC §14).
+  { schema: sendWebhookPayloadSchema, attempts: 8, backoffMs: 2_000, backoffJitter: 0.5, internal: true },
 );
 
 /** One delivery attempt: load, sign, POST, record, run the breaker. */
