@@ -8,7 +8,9 @@ import { CancelResultSchema, EnqueuedJob, EnqueueJobBody, JobInfoSchema } from '
 import { assertNotInternalHandler } from '../schemas/internal-handlers.js';
 
 const IdempotencyHeader = z.object({
-  'idempotency-key': z.string().min(1).max(255).optional().openapi({ description: 'a repeated request with the same key and body returns the same job id' }),
+  'idempotency-key': z.string().min(1).max(255).optional().openapi({
+    description: "a repeated request with the same key and body returns the same job id, kept per caller (the token's `sub`; a token without `sub` gets 400 with this header)",
+  }),
 });
 
 const enqueueRoute = createRoute({
