@@ -1,6 +1,7 @@
 import { SignJWT } from 'jose';
+import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeRedis, createJobClient, createMetricsRegistry, createRedis, type HandlerMap, type JobClient } from '../../../shared/src/index.js';
+import { closeRedis, createJobClient, createMetricsRegistry, createRedis, jobHandlers, makeSupersedingJob, type HandlerMap, type JobClient } from '../../../shared/src/index.js';
 import { sleepUntil, startTcpProxy } from '../../../test/helpers/index.js';
 import { createApp } from '../src/app.js';
 import { idempotentJobId } from '../src/idempotency.js';
@@ -144,5 +145,23 @@ describe('Idempotency-Key', () => {
     const plainAfter = (await (await t.call('POST', '/api/admin/job', { handler: 'echo', payload: { message: 'e2' }, options: { dedupeKey: 'k2' } })).json()) as Enqueued;
     expect(plainAfter.id).toBe(keyedFirst.id);
     expect(await t.deps.jobs.queue.count()).toBe(2);
+  });
+
+  it('with a superseding handler: key ids supersede and are superseded like any, and a replay leaves the newer job alone', async () => {
+    const sync = makeSupersedingJob(async () => 'synced', (p: { resource: string; v: number }) => p.resource, { schema: z.object({ resource: z.string(), v: z.number() }) });
+    await open({ handlers: { ...jobHandlers, sync } });
+    const body = (v: number) => ({ handler: 'sync', payload: { resource: 'r1', v } });
+    const a = (await (await post(t, body(1), 'sync-1')).json()) as Enqueued;
+    expect(a.id).toBe(idempotentJobId('anonymous', 'sync-1'));
+    const b = (await (await t.call('POST', '/api/admin/job', body(2))).json()) as Enqueued;
+    await sleepUntil(async () => (await t.call('GET', `/api/admin/job/${a.id}`)).status === 404, { message: 'the keyed job superseded by the plain one' });
+    const c = (await (await post(t, body(3), 'sync-2')).json()) as Enqueued;
+    await sleepUntil(async () => (await t.call('GET', `/api/admin/job/${b.id}`)).status === 404, { message: 'the plain job superseded by the keyed one' });
+    // A late retry of the first request answers with its (now superseded) job and adds nothing:
+    // the newest payload stays the one that runs.
+    const retry = await post(t, body(1), 'sync-1');
+    expect(await retry.json()).toMatchObject({ id: a.id, idempotentReplay: true });
+    expect(await jobIds(t)).toEqual([c.id]);
+    expect(((await (await t.call('GET', `/api/admin/job/${c.id}`)).json()) as { payload: unknown }).payload).toEqual({ resource: 'r1', v: 3 });
   });
 });
