@@ -1,5 +1,6 @@
 // `npm run token -- --scope jobs:admin [--sub me] [--ttl 1h]`: mints an HS256 bearer token for the
-// admin API with the configured AUTH_JWT_SECRET (and AUTH_ISSUER / AUTH_AUDIENCE when set).
+// admin API with the configured AUTH_JWT_SECRET (and AUTH_ISSUER / AUTH_AUDIENCE when set). It
+// always carries `exp` (now + ttl): the API refuses tokens without one.
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { loadConfigOrExit } from '@jobs/shared';
