@@ -33,7 +33,9 @@ export interface DatabaseTimeouts {
   /**
    * Server side (`statement_timeout`): Postgres cancels a statement that runs longer, with code
    * 57014; the connection stays usable. 0 = no limit. A job that needs longer sets
-   * `set local statement_timeout` in its transaction.
+   * `set local statement_timeout` in its transaction. Set with `set` when a connection opens; behind
+   * PgBouncer in transaction mode that setting follows the server connection, not ours, so set it
+   * on the role there instead (`alter role … set statement_timeout`) and this to 0.
    */
   statementMs: number;
   /**
@@ -104,8 +106,10 @@ async function openPostgres(
     max,
     // Fail fast while Postgres is down, so the API can answer 503 instead of hanging.
     connectionTimeoutMillis: timeouts.connectMs,
-    // Sent as a startup parameter: it holds for every statement on every pooled connection.
-    ...(timeouts.statementMs > 0 ? { statement_timeout: timeouts.statementMs } : {}),
+    // A `set` on each new connection, before pg-pool hands it out, rather than pg's
+    // `statement_timeout` startup parameter: PgBouncer refuses unknown startup parameters
+    // ("unsupported startup parameter"), so the services could not connect through it at all.
+    ...(timeouts.statementMs > 0 ? { onConnect: (client: pg.ClientBase) => client.query(`set statement_timeout = ${Math.trunc(timeouts.statementMs)}`) } : {}),
     ...(timeouts.queryMs > 0 ? { query_timeout: timeouts.queryMs } : {}),
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
