@@ -55,7 +55,7 @@ describe('scheduler service (services/scheduler/src/main.ts)', () => {
     // A change published as the admin API does is applied.
     await kit.t.db.updateTable('cron_job').set({ pattern: '30 2 * * *' }).where('id', '=', row.id).execute();
     await publishCronChanged(kit.redis, redisKeys(kit.prefix, 'jobs'), { cronJobId: row.id, op: 'update' });
-    await sleepUntil(async () => (await kit.queue.getJobSchedulers())[0]?.pattern === '30 2 * * *', { message: 'pattern updated' });
+    await sleepUntil(async () => (await kit.queue.getJobScheduler('nightly-report'))?.pattern === '30 2 * * *', { message: 'pattern updated' });
 
     const lockKey = redisKeys(kit.prefix, 'jobs').schedulerLeader;
     expect(await kit.redis.get(lockKey)).toContain(`/${child.proc.pid}/`);
@@ -63,7 +63,9 @@ describe('scheduler service (services/scheduler/src/main.ts)', () => {
     expect(await child.exited).toBe(0);
     expect(await kit.redis.exists(lockKey)).toBe(0);
     expect(child.output()).toContain('leader lock released');
-    // Shutting down removes nothing: the schedulers stay for the next leader.
-    expect((await kit.queue.getJobSchedulers()).map((s) => s.key)).toEqual(['nightly-report']);
+    // Shutting down removes nothing: the schedulers stay for the next leader, the built-in
+    // retention (SPEC §14, no cron row) among them.
+    expect((await kit.queue.getJobSchedulers()).map((s) => s.key).sort()).toEqual(['builtin:webhookEventRetention', 'nightly-report']);
+    expect(await kit.queue.getJobScheduler('builtin:webhookEventRetention')).toMatchObject({ pattern: '17 3 * * *', tz: 'UTC', name: 'webhookEventRetention' });
   });
 });

@@ -41,7 +41,7 @@ describe('cron ticks run exactly once', () => {
     // Stop the cron, then let the last tick that was already due finish.
     await kit.t.db.updateTable('cron_job').set({ enabled: false }).where('id', '=', row.id).execute();
     await publishCronChanged(kit.redis, redisKeys(kit.prefix, 'jobs'), { cronJobId: row.id, op: 'update' });
-    await sleepUntil(async () => (await kit.queue.getJobSchedulers()).length === 0, { message: 'scheduler removed' });
+    await sleepUntil(async () => (await kit.queue.getJobScheduler(row.job_id)) === undefined, { message: 'scheduler removed' });
     await sleepUntil(async () => (await kit.queue.getActiveCount()) + (await kit.queue.getWaitingCount()) === 0, { message: 'queue drained' });
 
     const all = await runs();
