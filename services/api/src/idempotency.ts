@@ -125,15 +125,14 @@ function sameRequest(job: Job, handlers: HandlerMap, request: IdempotentRequest)
   const parsed = def.schema ? def.schema.safeParse(request.payload) : { success: true as const, data: request.payload };
   if (!parsed.success) return false;
   const stored = (job.data as { payload?: unknown } | undefined)?.payload;
-  // Compared as JSON, the form BullMQ stored it in (dates become strings, undefined disappears).
-  if (canonicalJson(JSON.parse(JSON.stringify(parsed.data ?? null))) !== canonicalJson(stored ?? null)) return false;
-  let expected: JobsOptions;
   try {
-    expected = toBullJobOptions(request.handler, def, request.options ?? {});
+    // Compared as JSON, the form BullMQ stored it in (dates become strings, undefined disappears).
+    if (canonicalJson(JSON.parse(JSON.stringify(parsed.data ?? null))) !== canonicalJson(stored ?? null)) return false;
+    const expected = toBullJobOptions(request.handler, def, request.options ?? {});
+    return canonicalJson(comparableOptions(expected)) === canonicalJson(comparableOptions(job.opts));
   } catch {
-    return false;
+    return false; // not even comparable (bad options, a payload JSON cannot hold): not the same request
   }
-  return canonicalJson(comparableOptions(expected)) === canonicalJson(comparableOptions(job.opts));
 }
 
 /** The options an enqueue request decides; retention and the job id are the same for all. */
