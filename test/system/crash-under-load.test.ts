@@ -24,6 +24,8 @@ describe('system: enqueue under load while a worker crashes', () => {
       workers: 2,
       schedulers: 2,
       workerEnv: { WORKER_CONCURRENCY: String(CONCURRENCY), WORKER_LOCK_DURATION_MS: String(LOCK_MS) },
+      // No built-in retention: its next run would be one more delayed job in the counts below.
+      schedulerEnv: { WEBHOOK_EVENT_RETENTION_SCHEDULE: 'off' },
     });
     tracker = await JobEventTracker.start(system.queueName, system.prefix, system.redisUrl);
     console.log(`[crash-under-load] system up in ${Date.now() - t0} ms`);

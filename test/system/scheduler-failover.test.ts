@@ -49,7 +49,7 @@ describe('system: scheduler leader killed during a per-second cron', () => {
     // Stop the cron and let the tick already due finish.
     const disabled = await system.call('PATCH', `/api/admin/cronJob/${row.id}`, { enabled: false });
     expect(disabled.status).toBe(200);
-    await sleepUntil(async () => (await system.queue.getJobSchedulers()).length === 0, { timeoutMs: 10_000, message: 'scheduler removed' });
+    await sleepUntil(async () => (await system.queue.getJobScheduler(row.jobId)) === undefined, { timeoutMs: 10_000, message: 'scheduler removed' });
     await sleepUntil(async () => (await tickJobs()).every((j) => j.finishedOn), { timeoutMs: 10_000, message: 'ticks finished' });
 
     const jobs = await tickJobs();
