@@ -408,6 +408,33 @@ describe('POST /api/admin/event', () => {
     expect(await outboxRows(t)).toEqual([]);
   });
 
+  it('the random event id it answers is the one the delivery, its skipped row and its replays carry', async () => {
+    const sub = await subscribe(t, ['invoice.*'], false);
+    const ids: string[] = [];
+    for (const resourceId of ['inv_a', 'inv_b']) {
+      const res = await t.call('POST', '/api/admin/event', { resource: 'invoice', action: 'paid', resourceId });
+      ids.push(((await res.json()) as { id: string }).id);
+    }
+    expect(ids[0]).toMatch(WEBHOOK_ID_PATTERN);
+    expect(ids[1]).toMatch(WEBHOOK_ID_PATTERN);
+    expect(ids[0]).not.toBe(ids[1]);
+    // The subscription is disabled: each event is recorded as skipped, under its id.
+    const skipped = (await eventRows(t)).filter((e) => e.subscription_id === sub.id);
+    expect(skipped.map((e) => [e.resource_id, e.webhook_id, e.error])).toEqual([
+      ['inv_a', ids[0], 'skipped'],
+      ['inv_b', ids[1], 'skipped'],
+    ]);
+    expect((await t.call('PATCH', `/api/admin/webhookSubscription/${sub.id}`, { enabled: true })).status).toBe(200);
+    const replay = await t.call('POST', `/api/admin/webhookEvent/${skipped[0]!.id}/replay`);
+    expect(replay.status).toBe(202);
+    const { jobId } = (await replay.json()) as { jobId: string };
+    expect((await t.deps.jobs.getJob(jobId))?.payload).toMatchObject({ webhookId: ids[0], resourceId: 'inv_a' });
+    expect((await t.call('POST', `/api/admin/webhookSubscription/${sub.id}/replay`)).status).toBe(202);
+    // The single replay above, and one per skipped event: each under its event's id.
+    const replays = await queuedDeliveries(t, 'invoice');
+    expect(replays.map((d) => d.payload.webhookId).sort()).toEqual([ids[0], ids[0], ids[1]].sort());
+  });
+
   it('400 for data nested absurdly deep (sent raw)', async () => {
     const depth = 10_000;
     const raw = `{"resource":"invoice","action":"paid","resourceId":"1","data":{"deep":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
