@@ -49,6 +49,10 @@ describe('internal handlers', () => {
       expect(res.status, body.handler).toBe(400);
       expect(((await res.json()) as Problem).field).toBe('body.handler');
     }
+    // An unknown handler is answered with the handlers a cron job may name: not the internal ones.
+    const unknown = await t.call('POST', '/api/admin/cronJob', { name: 'typo', pattern: '* * * * *', handler: 'ecko' }, { token });
+    expect(unknown.status).toBe(400);
+    expect((await unknown.json()) as Problem & { knownHandlers?: string[] }).toMatchObject({ field: 'body.handler', knownHandlers: ['echo'], detail: 'unknown handler "ecko"; known: echo' });
     const created = await t.call('POST', '/api/admin/cronJob', { name: 'fine', pattern: '* * * * *', handler: 'echo', payload: { message: 'hi' } }, { token });
     expect(created.status).toBe(201);
     const row = (await created.json()) as { id: string };

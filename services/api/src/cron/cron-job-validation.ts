@@ -38,7 +38,9 @@ export function checkHandlerPayload(handlers: HandlerMap, handler: string, paylo
     parsePayload(handler, resolveHandler(handlers, handler).schema, payload);
   } catch (err) {
     if (err instanceof UnknownHandlerError) {
-      throw new ApiProblem(400, { detail: err.message, field: 'body.handler', knownHandlers: [...err.known] });
+      // Only the handlers a cron job may name: internal ones are not offered.
+      const knownHandlers = err.known.filter((name) => !isInternalHandler(handlers, name));
+      throw new ApiProblem(400, { detail: `unknown handler "${handler}"; known: ${knownHandlers.join(', ')}`, field: 'body.handler', knownHandlers });
     }
     if (err instanceof JobPayloadError) {
       const errors = err.issues.map((issue) => ({ field: `body.${issue.path}`, message: issue.message }));
