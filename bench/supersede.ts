@@ -418,7 +418,7 @@ function reportTraffic(t: Awaited<ReturnType<typeof traffic>>): boolean {
     console.log(`   ${String(p.running).padStart(3)} jobs: ${top.length ? top.join(', ') : '(nothing)'}`);
   }
   console.log('   Attribution: BullMQ main = moveToActive/extendLocks/moveStalledJobsToWait EVALSHAs; BullMQ blocking = the BZPOPMIN fetch');
-  console.log(`   loop (drainDelay 5 s; no fetch while all ${TRAFFIC_CONCURRENCY} slots are busy); ours: handlers = the GET of the "latest" key at each`);
+  console.log(`   loop (drainDelay 5 s; no fetch while all ${TRAFFIC_CONCURRENCY} slots are busy); ours: handlers = the claim-at-start script (EVALSHA) of the "latest" key at each`);
   console.log('   job start + the release EVAL at its end (none in a window: no job starts or ends there); ours: abort sub = the one');
   console.log('   subscriber (SUBSCRIBE once; nothing while idle). BullMQ renews the locks of ALL active jobs in one extendLocks call');
   console.log(`   per lockDuration/4 (= ${(TRAFFIC_LOCK_MS / 4000).toFixed(1)} s here; 75 s at the library default of 5 min) and checks stalled jobs every ${Math.min(TRAFFIC_LOCK_MS, 30_000) / 1000} s.`);

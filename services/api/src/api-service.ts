@@ -52,7 +52,7 @@ export async function startApiService(config: Config, parentLog: Logger, options
   // Before any connection opens, so a bad key leaves nothing to close.
   const signingKeys = await loadSigningKeys(config);
   const redis = createRedis(config.redisUrl, 'producer');
-  const jobs = createJobClient({ handlers: jobHandlers, connection: redis, prefix: config.queuePrefix, queueName: config.queueName });
+  const jobs = createJobClient({ handlers: jobHandlers, connection: redis, prefix: config.queuePrefix, queueName: config.queueName, workerLockDurationMs: config.worker.lockDurationMs });
   const metrics = createMetricsRegistry('api');
   const app = createApp({
     config,

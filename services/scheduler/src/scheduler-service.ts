@@ -62,7 +62,7 @@ export async function startSchedulerService(config: Config, log: Logger, options
     builtinSchedules: builtinSchedulesWith({ webhookEventRetention: config.webhook.eventRetentionSchedule }),
   });
   // The webhook outbox's safety net: whatever the API could not relay right after commit.
-  const jobs = createJobClient({ handlers: jobHandlers, connection: probe, prefix: config.queuePrefix, queueName: config.queueName });
+  const jobs = createJobClient({ handlers: jobHandlers, connection: probe, prefix: config.queuePrefix, queueName: config.queueName, workerLockDurationMs: config.worker.lockDurationMs });
   const relay = startOutboxRelay({
     db,
     enqueue: (payload, opts) => jobs.enqueueJob('sendWebhook', payload, opts),

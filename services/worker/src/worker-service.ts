@@ -34,7 +34,7 @@ export async function startWorkerService(config: Config, log: Logger, options: W
   const metrics = createMetricsRegistry('worker');
   // One producer connection: readiness, queue depth, and relaying the breaker's events.
   const producer = createRedis(config.redisUrl, 'producer');
-  const jobs = createJobClient({ handlers: jobHandlers, connection: producer, prefix: config.queuePrefix, queueName: config.queueName });
+  const jobs = createJobClient({ handlers: jobHandlers, connection: producer, prefix: config.queuePrefix, queueName: config.queueName, workerLockDurationMs: config.worker.lockDurationMs });
   registerQueueDepth(metrics, jobs.queue);
   const webhooks = await createWebhookRuntime(config, { db, jobs, metrics });
   const worker = createWorker({

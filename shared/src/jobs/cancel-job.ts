@@ -16,6 +16,8 @@ export interface CancelDeps {
   queue: Queue;
   redis: Redis;
   keys: RedisKeys;
+  /** The abort flag's lifetime for the workers' lock duration (request-abort.ts); default 15.5 min. */
+  flagTtlMs?: number;
   /**
    * The "latest" pointer of a superseding job from its name and data (undefined for other
    * jobs). Given, a cancelled job that had not started stops being its key's latest, so it
@@ -42,7 +44,7 @@ export async function cancelJob(deps: CancelDeps, jobId: string): Promise<Cancel
   const now = await queue.getJobState(jobId);
   if (now === 'completed' || now === 'failed') return 'finished';
   if (now === 'unknown') return 'not_found';
-  await requestAbort(redis, keys, { jobId, reason: AbortReason.cancelled });
+  await requestAbort(redis, keys, { jobId, reason: AbortReason.cancelled }, deps.flagTtlMs);
   return 'aborting';
 }
 

@@ -14,6 +14,7 @@ export function getDefaultJobClient(): JobClient<typeof jobHandlers> {
       redisUrl: config.redisUrl,
       prefix: config.queuePrefix,
       queueName: config.queueName,
+      workerLockDurationMs: config.worker.lockDurationMs,
     });
   }
   return defaultClient;

@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { closeRedis, createRedis } from '../redis/connection.js';
 import { redisKeys } from '../redis/namespace.js';
+import { abortFlagTtlMs, DEFAULT_ABORT_FLAG_TTL_MS } from './abort/request-abort.js';
 import { cancelJob, type CancelResult } from './cancel-job.js';
 import { makeEnvelope, readEnvelope } from './envelope.js';
 import { toBullJobOptions } from './job-options.js';
@@ -21,6 +22,12 @@ export interface CreateJobClientOptions<H extends HandlerMap> {
   connection?: Redis;
   /** How long a call may wait for Redis before failing with `QueueUnavailableError` (default 5 s). */
   timeoutMs?: number;
+  /**
+   * The workers' lock duration (`WORKER_LOCK_DURATION_MS`, default 5 min). A cancel or supersede
+   * of a running job leaves a flag that a restarted run reads; it must outlive a stall of that
+   * job, so its TTL is derived from this (see `abortFlagTtlMs`).
+   */
+  workerLockDurationMs?: number;
 }
 
 export interface JobClient<H extends HandlerMap> {
@@ -56,7 +63,8 @@ export function createJobClient<H extends HandlerMap>(options: CreateJobClientOp
   const prefix = options.prefix ?? 'bull';
   const queue = new Queue(queueName, { connection, prefix });
   queue.on('error', () => {}); // surfaced to the caller as rejected promises instead
-  const deps = { queue, redis: connection, keys: redisKeys(prefix, queueName) };
+  const flagTtlMs = options.workerLockDurationMs ? abortFlagTtlMs(options.workerLockDurationMs) : DEFAULT_ABORT_FLAG_TTL_MS;
+  const deps = { queue, redis: connection, keys: redisKeys(prefix, queueName), flagTtlMs };
 
   /** The "latest" pointer of a superseding job, from its stored name and data; undefined for others. */
   function latestKeyOf(name: string, data: unknown): string | undefined {

@@ -21,7 +21,11 @@ export interface MakeJobOptions<P> {
 export interface SingletonJobOptions<P> extends MakeJobOptions<P> {
   /** One instance per key instead of per handler, e.g. `(p) => p.tenantId`. */
   key?: (payload: P) => string;
-  /** Lock lifetime; renewed every third of it while the job runs, so it only matters when a worker dies (default 30 s). */
+  /**
+   * Lock lifetime (default 30 s); renewed every third of it while the job runs. It matters when a
+   * worker dies (the lock frees itself after it), and when renewals fail for most of it (Redis
+   * unreachable): the run is then told through `ctx.signal` (reason `lockLost`) and goes back.
+   */
   lockTtlMs?: number;
   /** How long a job that found the lock taken waits before trying again (default 1 s, ±20% jitter). */
   retryDelayMs?: number;

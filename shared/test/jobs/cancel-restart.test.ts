@@ -52,6 +52,27 @@ describe('cancel of a running job is not lost when its worker dies', () => {
     await sleepUntil(async () => (await redis.exists(flagKey(id))) === 0, { message: 'abort flag deleted' });
   });
 
+  it("a client told the workers' lock duration gives the flag a lifetime that outlives a stall of that length", async () => {
+    const list = `${prefix}:events`;
+    const doomed = await startWorkerChild(prefix, {});
+    children.push(doomed);
+    const id = await client.enqueueJob('slow', { list, ms: 60_000 });
+    await sleepUntil(async () => (await events(list)).length > 0, { message: 'job started in the child' });
+    doomed.kill('SIGKILL');
+    await doomed.exited;
+    // Nobody hears the abort now: the flag stays with the TTL the cancelling client gave it.
+    const longLocks = createJobClient({ handlers: allTestHandlers, redisUrl: TEST_REDIS_URL, prefix, workerLockDurationMs: 20 * 60_000 });
+    try {
+      expect(await longLocks.cancelJob(id)).toBe('aborting');
+    } finally {
+      await longLocks.close();
+    }
+    const ttl = await redis.pttl(flagKey(id));
+    // 20 min lock + 30 s stalled interval + 10 min pick-up margin, less the time since the SET.
+    expect(ttl).toBeGreaterThan(30.5 * 60_000 - 60_000);
+    expect(ttl).toBeLessThanOrEqual(30.5 * 60_000);
+  });
+
   it('the flag of a running job lives the documented TTL (not a day), and goes when the job ends cancelled', async () => {
     const list = `${prefix}:run`;
     worker = createWorker({ handlers: allTestHandlers, redisUrl: TEST_REDIS_URL, prefix, logger: captureLogger('fatal').log });

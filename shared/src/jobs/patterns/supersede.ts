@@ -28,7 +28,8 @@ export const POINTER_TTL_MS = 24 * 3600_000;
 /** How long the stamp of a finished or cancelled latest job is kept, to fend off slower, older enqueues. */
 export const TOMBSTONE_TTL_MS = 60_000;
 
-type SupersedeDeps = { queue: Queue; redis: Redis; keys: RedisKeys };
+/** `flagTtlMs`: the abort flag's lifetime for the workers' lock duration (request-abort.ts). */
+type SupersedeDeps = { queue: Queue; redis: Redis; keys: RedisKeys; flagTtlMs?: number };
 
 /** The next enqueue order stamp of the queue; take it before `queue.add` and store it in the job's data. */
 export async function takeSupersedeSeq(redis: Redis, keys: RedisKeys): Promise<number> {
@@ -70,7 +71,7 @@ async function retire(deps: SupersedeDeps, jobId: string, by: string | undefined
   // come back (custom ids), whose run must not read a stale "superseded".
   if (state === 'finished' || state === 'gone') return;
   if (state === 'pending' && (await queue.remove(jobId)) === 1) return;
-  await requestAbort(redis, keys, { jobId, reason: AbortReason.superseded, ...(by ? { by } : {}) });
+  await requestAbort(redis, keys, { jobId, reason: AbortReason.superseded, ...(by ? { by } : {}) }, deps.flagTtlMs);
 }
 
 /**
