@@ -31,6 +31,8 @@ export interface AppVariables {
   requestId: string;
   /** The token's `sub`, or `anonymous` when auth is off. */
   actor: string;
+  /** False for a token without `sub` (its actor is `unknown`, shared by every such token). */
+  actorNamed: boolean;
   scopes: ReadonlySet<string>;
   log: Logger;
 }

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { decodeJwt } from 'jose';
 import { QueueUnavailableError, toBullJobOptions, type EnqueueOptions, type HandlerMap, type RedisKeys } from '@jobs/shared';
 
 /**
@@ -138,23 +137,6 @@ function sameRequest(job: Job, handlers: HandlerMap, request: IdempotentRequest)
 /** The options an enqueue request decides; retention and the job id are the same for all. */
 function comparableOptions(opts: JobsOptions): unknown {
   return { attempts: opts.attempts ?? 1, backoff: opts.backoff ?? null, delay: opts.delay || 0, priority: opts.priority || 0, dedupe: opts.deduplication?.id ?? null };
-}
-
-/**
- * The `sub` of the bearer token in `authorization`, if it has one. Idempotency keys are kept per
- * caller; a token that names none cannot use them (hashing the token instead would make a retry
- * with a refreshed token create a second job). The token was verified by the auth middleware
- * before the route runs, so decoding without verifying is safe here.
- */
-export function bearerSubject(authorization: string | undefined): string | undefined {
-  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
-  if (!token) return undefined;
-  try {
-    const { sub } = decodeJwt(token);
-    return typeof sub === 'string' && sub !== '' ? sub : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** JSON with object keys sorted, so `{a,b}` and `{b,a}` are the same body. */

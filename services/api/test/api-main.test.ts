@@ -25,6 +25,6 @@ describe('api entry point and token script', () => {
     const child = spawnTs('scripts/token.ts', env, ['--scope', 'jobs:enqueue', '--sub', 'me']);
     expect(await child.exited).toBe(0);
     const verify = createTokenVerifier(loadConfig(env))!;
-    expect(await verify(child.output().trim())).toEqual({ subject: 'me', scopes: new Set(['jobs:enqueue']) });
+    expect(await verify(child.output().trim())).toEqual({ subject: 'me', named: true, scopes: new Set(['jobs:enqueue']) });
   });
 });

@@ -78,7 +78,7 @@ describe('token sources', () => {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const verify = createTokenVerifier(loadConfig({ APP_ENV: 'test', AUTH_JWT_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString() }))!;
     const token = await new SignJWT({ scope: 'jobs:admin jobs:enqueue' }).setProtectedHeader({ alg: 'RS256' }).setSubject('svc').setExpirationTime('1m').sign(privateKey);
-    expect(await verify(token)).toEqual({ subject: 'svc', scopes: new Set(['jobs:admin', 'jobs:enqueue']) });
+    expect(await verify(token)).toEqual({ subject: 'svc', named: true, scopes: new Set(['jobs:admin', 'jobs:enqueue']) });
     // An HS256 token "signed" with the public key text must not pass (algorithm confusion).
     const confused = await new SignJWT({ scope: 'jobs:admin' })
       .setProtectedHeader({ alg: 'HS256' })

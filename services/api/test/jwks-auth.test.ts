@@ -33,7 +33,7 @@ describe('JWKS token source', () => {
       if (exp) jwt.setExpirationTime('1m');
       return jwt.sign(privateKey);
     };
-    expect(await verify(await sign(true))).toEqual({ subject: 'svc', scopes: new Set(['jobs:admin']) });
+    expect(await verify(await sign(true))).toEqual({ subject: 'svc', named: true, scopes: new Set(['jobs:admin']) });
     expect(fetches).toBe(1);
     await expect(verify(await sign(false))).rejects.toThrow('token has no exp claim; exp is required (tokens must expire)');
   });

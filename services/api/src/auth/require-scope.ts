@@ -14,6 +14,7 @@ export function requireScope(verify: TokenVerifier | undefined, ...scopes: strin
   return async (c, next) => {
     if (!verify) {
       c.set('actor', 'anonymous');
+      c.set('actorNamed', true);
       c.set('scopes', new Set([Scope.admin]));
       return next();
     }
@@ -26,6 +27,7 @@ export function requireScope(verify: TokenVerifier | undefined, ...scopes: strin
     try {
       const principal = await verify(match[1]!);
       c.set('actor', principal.subject);
+      c.set('actorNamed', principal.named);
       c.set('scopes', principal.scopes);
       c.set('log', c.get('log').child({ actor: principal.subject }));
       if (![...accepted].some((s) => principal.scopes.has(s))) {

@@ -5,7 +5,10 @@ import { createVerifiedTokenCache } from './verified-token-cache.js';
 
 /** Who a verified token speaks for. */
 export interface Principal {
+  /** The token's `sub`, or `unknown` when it has none (see `named`). */
   subject: string;
+  /** Whether the token names its caller (`sub`): per-caller state such as Idempotency-Keys needs one. */
+  named: boolean;
   scopes: ReadonlySet<string>;
 }
 
@@ -71,7 +74,8 @@ export function createTokenVerifier(config: Pick<Config, 'auth'>): TokenVerifier
     } catch (err) {
       throw new InvalidTokenError(describe(err));
     }
-    const principal = { subject: typeof payload.sub === 'string' ? payload.sub : 'unknown', scopes: scopesOf(payload) };
+    const named = typeof payload.sub === 'string' && payload.sub !== '';
+    const principal = { subject: named ? (payload.sub as string) : 'unknown', named, scopes: scopesOf(payload) };
     verified.set(token, principal, typeof payload.exp === 'number' ? payload.exp * 1000 : undefined);
     return principal;
   };

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { JobInfo } from '@jobs/shared';
 import type { App, AppDeps } from '../app-env.js';
-import { bearerSubject, enqueueIdempotently } from '../idempotency.js';
+import { enqueueIdempotently } from '../idempotency.js';
 import { ApiProblem } from '../problem.js';
 import { conflictResponse, errorResponses, IdParam, jsonContent, notFoundResponse } from '../schemas/common-schemas.js';
 import { CancelResultSchema, EnqueuedJob, EnqueueJobBody, JobInfoSchema } from '../schemas/job-schemas.js';
@@ -65,7 +65,7 @@ export function registerJobRoutes(app: App, deps: AppDeps): void {
       return c.json({ id, handler: body.handler, type: 'adhoc' as const }, 201);
     }
     // Keys are kept per caller: a token without `sub` names none (RFC 6750 invalid_request: 400).
-    if (deps.auth && bearerSubject(c.req.header('authorization')) === undefined) {
+    if (!c.get('actorNamed')) {
       throw new ApiProblem(400, {
         detail: 'Idempotency-Key needs a bearer token with a `sub` claim: keys are kept per caller, and this token names none. Send the request without the header, or with a token that has `sub`',
         field: 'header.idempotency-key',
