@@ -1,7 +1,8 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { closeRedis, createRedis } from '../redis/connection.js';
-import { redisKeys } from '../redis/namespace.js';
+import { queuePrefix, redisKeys, type RedisKeys } from '../redis/namespace.js';
+import { isClusterUrl } from '../redis/redis-url.js';
 import { abortFlagTtlMs, DEFAULT_ABORT_FLAG_TTL_MS } from './abort/request-abort.js';
 import { cancelJob, type CancelResult } from './cancel-job.js';
 import { makeEnvelope, readEnvelope } from './envelope.js';
@@ -10,13 +11,18 @@ import { toJobInfo, type JobInfo } from './job-info.js';
 import { QueueUnavailableError } from './errors.js';
 import { supersedeOlder, takeSupersedeSeq } from './patterns/supersede.js';
 import { parsePayload, resolveHandler } from './payload.js';
+import { jobRef, parseJobRef, queueNamesOf, queueOf } from './queues.js';
 import type { EnqueueOptions, HandlerMap, PayloadOf } from './types.js';
 
 export interface CreateJobClientOptions<H extends HandlerMap> {
   handlers: H;
   redisUrl?: string;
-  /** BullMQ key prefix (default `bull`; `{jobs}` on Redis Cluster). */
+  /**
+   * BullMQ key prefix (default `bull`). On Redis Cluster, `{jobs}` keeps every queue in one slot;
+   * a prefix without a hash tag gives each queue a slot of its own (see `queuePrefix`).
+   */
   prefix?: string;
+  /** The default queue: handlers without a `queue` option (default `jobs`). */
   queueName?: string;
   /** Use this connection instead of opening one; the client then does not close it. */
   connection?: Redis;
@@ -44,13 +50,26 @@ export interface JobClient<H extends HandlerMap> {
    * whichever worker process runs it; it then ends as cancelled, without retry.
    */
   cancelJob(id: string): Promise<CancelResult>;
-  /** The BullMQ queue underneath. */
+  /** The default queue's BullMQ queue (`queueName`). */
   readonly queue: Queue;
+  /** Every queue its handlers name, the default queue first; they share one Redis connection. */
+  readonly queues: ReadonlyMap<string, Queue>;
+  /** The queue a handler's jobs go to (the default queue for a name it does not know). */
+  queueOf(handler: string): string;
   close(): Promise<void>;
 }
 
+/** One queue of a client: BullMQ's queue object and this project's keys beside it. */
+interface QueueHandle {
+  name: string;
+  queue: Queue;
+  keys: RedisKeys;
+}
+
 /**
- * A producer for any handler map: enqueue, inspect and cancel jobs.
+ * A producer for any handler map: enqueue, inspect and cancel jobs. Each handler's jobs go to
+ * its queue (`queue` option, else `queueName`); ids of jobs on other queues than the default
+ * one read `<queue>~<id>` (see queues.ts), and `getJob`/`cancelJob` take ids of any queue.
  *
  * @example
  * const client = createJobClient({ handlers: { myJob } });
@@ -58,26 +77,43 @@ export interface JobClient<H extends HandlerMap> {
  */
 export function createJobClient<H extends HandlerMap>(options: CreateJobClientOptions<H>): JobClient<H> {
   const { handlers, timeoutMs = 5_000 } = options;
-  const connection = options.connection ?? createRedis(options.redisUrl ?? 'redis://127.0.0.1:6379', 'producer');
-  const queueName = options.queueName ?? 'jobs';
+  const redisUrl = options.redisUrl ?? 'redis://127.0.0.1:6379';
+  const connection = options.connection ?? createRedis(redisUrl, 'producer');
+  const defaultQueue = options.queueName ?? 'jobs';
   const prefix = options.prefix ?? 'bull';
-  const queue = new Queue(queueName, { connection, prefix });
-  queue.on('error', () => {}); // surfaced to the caller as rejected promises instead
+  const cluster = (connection as unknown as { isCluster?: boolean }).isCluster === true || (!options.connection && isClusterUrl(redisUrl));
   const flagTtlMs = options.workerLockDurationMs ? abortFlagTtlMs(options.workerLockDurationMs) : DEFAULT_ABORT_FLAG_TTL_MS;
-  const deps = { queue, redis: connection, keys: redisKeys(prefix, queueName), flagTtlMs };
+  // One Queue per queue name, all on the one connection (BullMQ shares a connection it is handed).
+  const handles = new Map<string, QueueHandle>();
+  for (const name of queueNamesOf(handlers, defaultQueue)) {
+    const bullPrefix = queuePrefix(prefix, name, cluster);
+    const queue = new Queue(name, { connection, prefix: bullPrefix });
+    queue.on('error', () => {}); // surfaced to the caller as rejected promises instead
+    handles.set(name, { name, queue, keys: redisKeys(bullPrefix, name) });
+  }
+  const defaultHandle = handles.get(defaultQueue)!;
+  const queues: ReadonlyMap<string, Queue> = new Map([...handles].map(([name, h]) => [name, h.queue]));
+  const handlerQueue = (name: string) => (Object.hasOwn(handlers, name) ? queueOf(handlers[name]!, defaultQueue) : defaultQueue);
+  const depsOf = (h: QueueHandle) => ({ queue: h.queue, redis: connection, keys: h.keys, flagTtlMs });
+  /** The queue and BullMQ id of caller id `ref`; undefined for a queue this client does not serve. */
+  const locate = (ref: string) => {
+    const at = parseJobRef(ref, defaultQueue);
+    const handle = at && handles.get(at.queue);
+    return handle && at ? { handle, id: at.id } : undefined;
+  };
 
   /** The "latest" pointer of a superseding job, from its stored name and data; undefined for others. */
-  function latestKeyOf(name: string, data: unknown): string | undefined {
+  const latestKeyOf = (keys: RedisKeys) => (name: string, data: unknown): string | undefined => {
     const def = Object.hasOwn(handlers, name) ? handlers[name] : undefined;
     if (def?.pattern !== 'superseding' || !def.keyOf) return undefined;
     const read = readEnvelope(data);
     if (!read.ok) return undefined;
     try {
-      return deps.keys.supersedeLatest(name, def.keyOf(read.envelope.payload));
+      return keys.supersedeLatest(name, def.keyOf(read.envelope.payload));
     } catch {
       return undefined; // a key function that fails on this payload: the job never had a pointer
     }
-  }
+  };
 
   /**
    * Fails fast while Redis is unreachable: BullMQ would otherwise wait for the connection
@@ -104,31 +140,40 @@ export function createJobClient<H extends HandlerMap>(options: CreateJobClientOp
   }
 
   return {
-    queue,
+    queue: defaultHandle.queue,
+    queues,
+    queueOf: handlerQueue,
     async enqueueJob(name, payload, enqueueOptions = {}) {
       const def = resolveHandler(handlers, name);
       const parsed = parsePayload(name, def.schema, payload);
       const opts = toBullJobOptions(name, def, enqueueOptions);
+      const handle = handles.get(queueOf(def, defaultQueue))!;
       return guarded(async () => {
-        const latestKey = def.pattern === 'superseding' && def.keyOf ? deps.keys.supersedeLatest(name, def.keyOf(parsed)) : undefined;
+        const latestKey = def.pattern === 'superseding' && def.keyOf ? handle.keys.supersedeLatest(name, def.keyOf(parsed)) : undefined;
         // A superseding job's order stamp is taken before the add, so "newest" is decided by
         // Redis, not by which handover arrives last (see patterns/supersede.ts).
-        const stamp = latestKey ? await takeSupersedeSeq(connection, deps.keys) : undefined;
-        const job = await queue.add(name, makeEnvelope(parsed, enqueueOptions.type, enqueueOptions.cronJobId, stamp), opts);
+        const stamp = latestKey ? await takeSupersedeSeq(connection, handle.keys) : undefined;
+        const job = await handle.queue.add(name, makeEnvelope(parsed, enqueueOptions.type, enqueueOptions.cronJobId, stamp), opts);
         const id = job.id!;
-        if (latestKey) await supersedeOlder(deps, latestKey, id, { stamp, delayMs: enqueueOptions.delay });
-        return id;
+        if (latestKey) await supersedeOlder(depsOf(handle), latestKey, id, { stamp, delayMs: enqueueOptions.delay });
+        return jobRef(handle.name, id, defaultQueue);
       });
     },
-    cancelJob: (id) => guarded(() => cancelJob({ ...deps, latestKeyOf }, id)),
-    getJob: (id) =>
+    cancelJob: (ref) =>
       guarded(async () => {
-        const state = await queue.getJobState(id);
-        const job = state === 'unknown' ? undefined : await queue.getJob(id);
-        return job ? toJobInfo(job, state) : undefined;
+        const at = locate(ref);
+        return at ? cancelJob({ ...depsOf(at.handle), latestKeyOf: latestKeyOf(at.handle.keys) }, at.id) : 'not_found';
+      }),
+    getJob: (ref) =>
+      guarded(async () => {
+        const at = locate(ref);
+        if (!at) return undefined;
+        const state = await at.handle.queue.getJobState(at.id);
+        const job = state === 'unknown' ? undefined : await at.handle.queue.getJob(at.id);
+        return job ? toJobInfo(job, state, defaultQueue) : undefined;
       }),
     async close() {
-      await queue.close();
+      await Promise.all([...handles.values()].map((h) => h.queue.close()));
       if (!options.connection) await closeRedis(connection);
     },
   };

@@ -1,11 +1,15 @@
 import type { Job, JobState } from 'bullmq';
 import { CANCELLED_REASON, isSupersededResult } from './abort/abort-reason.js';
 import { readEnvelope } from './envelope.js';
+import { jobRef } from './queues.js';
 import type { JobType } from './types.js';
 
 /** What `getJob` and `GET /api/admin/job/:id` report about a job. */
 export interface JobInfo {
+  /** The id callers use: plain on the default queue, `<queue>~<id>` on another (queues.ts). */
   id: string;
+  /** The queue it is on. */
+  queue: string;
   handler: string;
   type: JobType | 'unknown';
   cronJobId: string | undefined;
@@ -28,12 +32,14 @@ const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : undef
 /**
  * Summarises a BullMQ job for clients. `state` must be read before the job hash was fetched:
  * the job may move on in between, and an older state next to newer data (say `active` with a
- * result) is less misleading than `failed` without its reason.
+ * result) is less misleading than `failed` without its reason. `defaultQueue` makes the id
+ * the cross-queue one (`<queue>~<id>` off the default queue); without it the id is BullMQ's.
  */
-export function toJobInfo(job: Job, state: JobState | 'unknown'): JobInfo {
+export function toJobInfo(job: Job, state: JobState | 'unknown', defaultQueue: string = job.queueName): JobInfo {
   const read = readEnvelope(job.data);
   return {
-    id: job.id ?? '',
+    id: jobRef(job.queueName, job.id ?? '', defaultQueue),
+    queue: job.queueName,
     handler: job.name,
     type: read.ok ? read.envelope.type : 'unknown',
     cronJobId: read.ok ? read.envelope.cronJobId : undefined,

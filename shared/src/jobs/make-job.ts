@@ -1,4 +1,5 @@
 import type { ZodType } from 'zod';
+import { QUEUE_NAME_PATTERN } from './queues.js';
 import type { HandlerMap, JobDefinition, JobRunner } from './types.js';
 
 export interface MakeJobOptions<P> {
@@ -16,6 +17,12 @@ export interface MakeJobOptions<P> {
    * (`enqueueJob`, `createJobClient`) still enqueues it. Default false.
    */
   internal?: boolean;
+  /**
+   * The queue its jobs go to (SPEC §12), matching `[a-z][a-z0-9-]{0,47}`. Default: the default
+   * queue (`QUEUE_NAME`, "jobs"). Worker processes pick queues (`WORKER_QUEUES`), so a slow or
+   * flooding handler on its own queue cannot take the slots of the others.
+   */
+  queue?: string;
 }
 
 export interface SingletonJobOptions<P> extends MakeJobOptions<P> {
@@ -38,7 +45,17 @@ const definition = <P>(pattern: JobDefinition<P>['pattern'], run: JobRunner<P>, 
   defaults: { attempts: options.attempts, backoffMs: options.backoffMs, backoffJitter: options.backoffJitter },
   keyOf,
   internal: options.internal ?? false,
+  queue: checkedQueue(options.queue),
 });
+
+/** The `queue` option, refused at definition time when it is not a valid queue name. */
+function checkedQueue(queue: unknown): string | undefined {
+  if (queue === undefined) return undefined;
+  if (typeof queue !== 'string' || !QUEUE_NAME_PATTERN.test(queue)) {
+    throw new TypeError(`queue must match ${String(QUEUE_NAME_PATTERN)} (lower-case letter, then up to 47 lower-case letters, digits or "-"); got ${JSON.stringify(queue)}`);
+  }
+  return queue;
+}
 
 /**
  * A basic job handler (seed).

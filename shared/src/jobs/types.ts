@@ -98,6 +98,8 @@ export interface JobDefinition<P> {
    * it whatever the scope, and a cron row cannot name it (SPEC §14). The library still enqueues it.
    */
   readonly internal?: boolean;
+  /** The queue its jobs go to (`queue` option); undefined = the default queue (`QUEUE_NAME`). */
+  readonly queue?: string | undefined;
   /** Phantom member that keeps `P` invariant, so a wrong payload type in a registry fails to compile. */
   readonly __payload?: (payload: P) => P;
 }

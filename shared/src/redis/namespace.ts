@@ -10,14 +10,54 @@ export const redisNamespace = {
 } as const;
 
 /**
+ * Whether Redis Cluster hashes every key under `prefix` by the same part: the first `{…}` with
+ * something between the braces (Redis' hash tag rule).
+ *
+ * @example
+ * prefixHasHashTag('{jobs}'); // true
+ * prefixHasHashTag('bull');   // false
+ */
+export function prefixHasHashTag(prefix: string): boolean {
+  const open = prefix.indexOf('{');
+  const close = open === -1 ? -1 : prefix.indexOf('}', open + 1);
+  return close > open + 1;
+}
+
+/**
+ * The BullMQ `prefix` of queue `queueName` (SPEC §12, "Redis Cluster scales with queues"):
+ * - on a single Redis, or when `prefix` carries a hash tag (`{jobs}`): `prefix` itself, so every
+ *   queue's keys are where they always were (`{jobs}` keeps everything in one slot, as before);
+ * - on a cluster with a prefix without a hash tag (`bull`): `<prefix>:{<queue>}`, so each queue
+ *   hashes to a slot of its own (BullMQ's keys are `<prefix>:<queue>:…`, its scripts need all of
+ *   one queue's keys in one slot, and ours live under the same base; see {@link redisKeys}).
+ *
+ * @example
+ * queuePrefix('bull', 'reports', false);   // 'bull'
+ * queuePrefix('{jobs}', 'reports', true);  // '{jobs}'
+ * queuePrefix('bull', 'reports', true);    // 'bull:{reports}'
+ */
+export function queuePrefix(prefix: string, queueName: string, cluster: boolean): string {
+  return cluster && !prefixHasHashTag(prefix) ? `${prefix}:{${queueName}}` : prefix;
+}
+
+/**
  * Every Redis key and channel this project writes besides BullMQ's own, under the queue's
- * prefix so they share BullMQ's hash slot on Redis Cluster when the prefix is `{jobs}`.
+ * prefix so they share BullMQ's hash slot on Redis Cluster. `prefix` is the queue's BullMQ
+ * prefix ({@link queuePrefix}); each queue has its own keys (abort flags and channel, supersede
+ * pointers, locks), so a job's run only touches keys of its own queue's slot.
  */
 export function redisKeys(prefix: string, queueName: string) {
   const base = `${prefix}:${queueName}`;
   return {
     /** Held while a singleton handler (and key) runs. */
     singletonLock: (handler: string, key: string) => `${base}:${redisNamespace.lock}:singleton:${handler}:${key}`,
+    /**
+     * State of a concurrency / rate limit of a handler and key (jobs/limits): `<base>:run` (holders'
+     * leases), `<base>:starts` (rate window), `<base>:parked` (held-back job ids), `<base>:pause`.
+     */
+    limitState: (handler: string, key: string) => `${base}:${redisNamespace.lock}:limit:${handler}:${key}`,
+    /** Limit states that have parked jobs, scored by when they are next due for a wake-up. */
+    limitDue: `${base}:${redisNamespace.lock}:limit-due`,
     /**
      * `<order stamp> <job id>` of the newest job of a superseding handler and key; `<order stamp> `
      * (no id) for a short while after that job finished or was cancelled. Expires (see supersede.ts).
