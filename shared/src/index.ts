@@ -6,6 +6,7 @@ export * from './redis/namespace.js';
 export * from './jobs/types.js';
 export * from './jobs/errors.js';
 export * from './jobs/make-job.js';
+export { JobLimitOptionError, type ConcurrencyOption, type RateLimitOption, type LimitsView } from './jobs/limits/limit-options.js';
 export * from './jobs/envelope.js';
 export * from './jobs/payload.js';
 export * from './jobs/job-options.js';

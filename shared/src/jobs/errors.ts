@@ -71,3 +71,24 @@ export class DependencyUnavailableError extends Error {
 
 /** How long a job may keep waiting for a dependency before its failures count again (24 h). */
 export const DEPENDENCY_WAIT_MAX_MS = 24 * 3600_000;
+
+/**
+ * Thrown by a handler whose upstream answered "slow down" (HTTP 429, a quota): the job goes back
+ * to the queue **without spending an attempt**, and its handler (or its limit key, when the
+ * handler has a keyed `rateLimit` or `concurrency`) pauses for `retryAfterMs`: other jobs of it
+ * are held back, not run, until then. A handler without `concurrency` or `rateLimit` has no gate
+ * to hold its other jobs, so only this job waits (SPEC §12; README "Limits").
+ *
+ * @example
+ * if (res.status === 429) throw new RateLimitedError(Number(res.headers.get('retry-after') ?? 1) * 1000);
+ */
+export class RateLimitedError extends Error {
+  override name = 'RateLimitedError';
+  readonly code = 'rate_limited';
+  readonly retryAfterMs: number;
+  constructor(retryAfterMs: number, message?: string) {
+    const ms = Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? Math.min(Math.round(retryAfterMs), DEPENDENCY_WAIT_MAX_MS) : 1_000;
+    super(message ?? `rate limited: retry after ${ms} ms`);
+    this.retryAfterMs = ms;
+  }
+}

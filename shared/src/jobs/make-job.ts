@@ -1,5 +1,6 @@
 import type { ZodType } from 'zod';
 import { QUEUE_NAME_PATTERN } from './queues.js';
+import { checkLimits, JobLimitOptionError, limitsView, type ConcurrencyOption, type JobLimits, type RateLimitOption } from './limits/limit-options.js';
 import type { HandlerMap, JobDefinition, JobRunner } from './types.js';
 
 export interface MakeJobOptions<P> {
@@ -23,9 +24,20 @@ export interface MakeJobOptions<P> {
    * flooding handler on its own queue cannot take the slots of the others.
    */
   queue?: string;
+  /**
+   * At most `limit` jobs of this handler (or of each `key(payload)`, e.g. per tenant) run at once,
+   * across every worker process. More wait, parked, without spending an attempt (SPEC §12).
+   */
+  concurrency?: ConcurrencyOption<P>;
+  /**
+   * At most `max` jobs of this handler (or of each `key(payload)`) start in any window of
+   * `durationMs`, across every worker process. More wait, parked, without spending an attempt.
+   */
+  rateLimit?: RateLimitOption<P>;
 }
 
-export interface SingletonJobOptions<P> extends MakeJobOptions<P> {
+/** A singleton is `concurrency: { limit: 1, key }` itself, so it takes no `concurrency` option. */
+export interface SingletonJobOptions<P> extends Omit<MakeJobOptions<P>, 'concurrency'> {
   /** One instance per key instead of per handler, e.g. `(p) => p.tenantId`. */
   key?: (payload: P) => string;
   /**
@@ -34,12 +46,17 @@ export interface SingletonJobOptions<P> extends MakeJobOptions<P> {
    * unreachable): the run is then told through `ctx.signal` (reason `lockLost`) and goes back.
    */
   lockTtlMs?: number;
-  /** How long a job that found the lock taken waits before trying again (default 1 s, ±20% jitter). */
+  /**
+   * Kept for compatibility; no longer used: a job that finds the lock taken is parked and woken as
+   * soon as the lock is released (or its holder's lease expires), instead of retrying on a timer.
+   */
   retryDelayMs?: number;
 }
 
-const definition = <P>(pattern: JobDefinition<P>['pattern'], run: JobRunner<P>, options: MakeJobOptions<P>, keyOf?: (p: P) => string): JobDefinition<P> => ({
+const definition = <P>(pattern: JobDefinition<P>['pattern'], run: JobRunner<P>, options: MakeJobOptions<P>, keyOf?: (p: P) => string, limitRules = checkLimits<P>(options)): JobDefinition<P> => ({
   pattern,
+  limitRules,
+  limits: limitsView(limitRules as JobLimits<never> | undefined),
   run,
   schema: options.schema,
   defaults: { attempts: options.attempts, backoffMs: options.backoffMs, backoffJitter: options.backoffJitter },
@@ -71,15 +88,19 @@ export function makeJob<P>(run: JobRunner<P>, options: MakeJobOptions<P> = {}): 
 
 /**
  * At most one run of this handler (or of this handler and `key`) at a time across every
- * worker process. A job that finds the lock taken is put back, delayed, without spending an
- * attempt (seed).
+ * worker process: `concurrency: { limit: 1, key }`. A job that finds the lock taken is parked,
+ * without spending an attempt, and woken when the lock frees (seed, SPEC §12).
  *
  * @example
  * export const dailyCleanup = makeSingletonJob(async (ctx, payload) => { … });
  */
 export function makeSingletonJob<P>(run: JobRunner<P>, options: SingletonJobOptions<P> = {}): JobDefinition<P> {
+  if ((options as { concurrency?: unknown }).concurrency !== undefined) throw new JobLimitOptionError('concurrency', 'a singleton job is concurrency { limit: 1 } already: use makeJob with concurrency for another limit');
+  if (options.key !== undefined && typeof options.key !== 'function') throw new JobLimitOptionError('key', `must be a function (payload) => string; got ${typeof options.key}`);
+  // The `limit: 1` case of the concurrency limits, on the same mechanism (jobs/limits).
+  const limitRules = checkLimits<P>({ concurrency: { limit: 1, key: options.key }, rateLimit: options.rateLimit, leaseTtlMs: options.lockTtlMs });
   return {
-    ...definition('singleton', run, options, options.key ?? (() => '')),
+    ...definition('singleton', run, options, options.key ?? (() => ''), limitRules),
     singleton: { lockTtlMs: options.lockTtlMs ?? 30_000, retryDelayMs: options.retryDelayMs ?? 1_000 },
   };
 }

@@ -12,6 +12,7 @@ import type { JobMetrics } from './job-metrics.js';
 import { DEFAULT_ATTEMPTS } from './job-options.js';
 import { parsePayload } from './payload.js';
 import { runJob } from './run-job.js';
+import { startLimitSweeper } from './limits/limit-sweeper.js';
 import type { HandlerMap, JobServices } from './types.js';
 
 export interface ProcessorDeps {
@@ -55,7 +56,11 @@ function failed(baseLog: Logger, job: Job, message: string): UnrecoverableError 
  */
 export function createProcessor(deps: ProcessorDeps): Processor {
   const { handlers, log: baseLog, redis, keys, services, aborts, metrics } = deps;
-  const runDeps = { redis, keys, abortOf: (id: string) => aborts.received(id), abortRun: deps.abortRun };
+  // Wakes jobs parked by a limit when their room frees by itself (jobs/limits/limit-sweeper.ts):
+  // only where a handler has limits; it stops when the worker closes its Redis connection.
+  const limitsOf = (name: string) => (Object.hasOwn(handlers, name) ? handlers[name]?.limitRules : undefined);
+  const sweeper = Object.values(handlers).some((d) => d.limitRules) ? startLimitSweeper(redis, keys, limitsOf) : undefined;
+  const runDeps = { redis, keys, abortOf: (id: string) => aborts.received(id), abortRun: deps.abortRun, limitDue: sweeper?.dueIn };
   // A processor, not an async function: BullMQ awaits the promise it returns, and every async
   // layer between BullMQ and the handler is a promise and a microtask per job.
   return function processJob(job, token, signal) {

@@ -9,15 +9,17 @@ import { parseAbortMessage, type AbortMessage } from './abort/abort-reason.js';
  * never got to put the job back: its worker stopped renewing the job lock and the job stalled.
  * - `shutdown`, `lockLost`: the run was interrupted (see AbortReason) and will run again;
  * - `lockTaken`: a singleton's lock was held by another run, the handler did not run;
- * - `dependency`: the handler threw DependencyUnavailableError (already logged at the time).
+ * - `dependency`: the handler threw DependencyUnavailableError (already logged at the time);
+ * - `limited`: a concurrency or rate limit (or a pause) held the job back; it was parked unrun;
+ * - `rateLimited`: the handler threw RateLimitedError (already logged at the time).
  */
-export type PutBackReason = 'shutdown' | 'lockLost' | 'lockTaken' | 'dependency';
+export type PutBackReason = 'shutdown' | 'lockLost' | 'lockTaken' | 'dependency' | 'limited' | 'rateLimited';
 
 /**
  * A field of BullMQ's own job hash (unknown to BullMQ, which ignores it): it lives and dies
  * with the job, so it needs no TTL and can never outlive it.
  */
-const PUT_BACK_FIELD = 'jobsPutBack';
+export const PUT_BACK_FIELD = 'jobsPutBack';
 
 // Only on an existing job: an HSET on a removed job would recreate a stray hash.
 const MARK = `if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 0`;

@@ -2,11 +2,12 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/namespace.js';
 import { AbortReason, CANCELLED_REASON, putsJobBack, type AbortMessage, type SupersededResult } from './abort/abort-reason.js';
-import { acquireLock, type HeldLock } from './patterns/singleton-lock.js';
+import type { HeldLock } from './patterns/singleton-lock.js';
+import { enterLimits, limitStatesOf, markPutBack, parkJob, pauseState } from './limits/limit-gate.js';
 import { logToJob } from './job-log-mirror.js';
 import { putBack, readRestartState, type PutBackReason } from './put-back.js';
 import { newerAtStart, releaseLatest } from './patterns/supersede.js';
-import { DEPENDENCY_WAIT_MAX_MS, DependencyUnavailableError } from './errors.js';
+import { DEPENDENCY_WAIT_MAX_MS, DependencyUnavailableError, RateLimitedError } from './errors.js';
 import type { AnyJobDefinition, JobContext } from './types.js';
 
 export interface RunDeps {
@@ -16,6 +17,8 @@ export interface RunDeps {
   abortOf: (jobId: string) => AbortMessage | undefined;
   /** Fires the `ctx.signal` of the run of `jobId` in this process with `reason`. */
   abortRun: (jobId: string, reason: AbortReason) => void;
+  /** Tells this process's limit sweeper that a limit state is due for a look in `inMs`. */
+  limitDue?: (inMs: number) => void;
 }
 
 const superseded = (by: string | undefined): SupersededResult => ({ $outcome: 'superseded', supersededBy: by });
@@ -51,24 +54,29 @@ async function restart(deps: RunDeps, def: AnyJobDefinition, job: Job, token: st
 
 const REPEAT_CAUSE: Partial<Record<PutBackReason, string>> = {
   shutdown: 'the previous run of this attempt was interrupted by a worker shutdown',
-  lockLost: 'the previous run of this attempt lost its singleton lock',
+  lockLost: 'the previous run of this attempt lost its singleton lock (its concurrency slot)',
 };
 
 /** One line in the job log (whatever the process log level) saying why the handler runs again. */
 function logRepeat(ctx: JobContext, job: Job, putBackBy: PutBackReason | undefined): void {
-  // Waiting for a singleton lock or a dependency is not a repeat worth a line (already logged).
-  if (putBackBy === 'lockTaken' || putBackBy === 'dependency') return;
+  // Waiting for a limit, a singleton lock or a dependency is not a repeat worth a line (already logged).
+  if (putBackBy === 'lockTaken' || putBackBy === 'dependency' || putBackBy === 'limited' || putBackBy === 'rateLimited') return;
   const cause = (putBackBy && REPEAT_CAUSE[putBackBy]) ?? 'the previous run of this attempt did not finish: its worker stopped renewing the job lock (crashed, killed or blocked) and the job stalled';
   logToJob(ctx.log, job, 'warn', { previousRun: putBackBy ?? 'stalled' }, `run repeated: ${cause}`);
 }
 
 function runStarted(deps: RunDeps, def: AnyJobDefinition, job: Job, token: string | undefined, ctx: JobContext, payload: unknown): Promise<unknown> {
-  if (def.pattern !== 'basic' || deps.abortOf(ctx.jobId)) return runWithPattern(deps, def, job, token, ctx, payload);
+  if (def.pattern !== 'basic' || def.limitRules || deps.abortOf(ctx.jobId)) return runWithPattern(deps, def, job, token, ctx, payload);
   // A basic job has no lock and no key: its run is the handler and what follows it, without
   // the extra async frames of the pattern path (a measurable share of a no-op job's cost).
   return callHandler(def, ctx, payload).then(
     (result) => (ctx.signal.aborted ? afterAbort(deps, job, token, ctx) : result),
-    (error: unknown) => (ctx.signal.aborted ? afterAbort(deps, job, token, ctx) : putBackIfDependencyDown(job, token, ctx, error) ?? Promise.reject(error)),
+    (error: unknown) =>
+      ctx.signal.aborted
+        ? afterAbort(deps, job, token, ctx)
+        : error instanceof RateLimitedError
+          ? putBackRateLimited(deps, job, token, ctx, undefined, error)
+          : (putBackIfDependencyDown(job, token, ctx, error) ?? Promise.reject(error)),
   );
 }
 
@@ -99,20 +107,23 @@ async function runWithPattern(deps: RunDeps, def: AnyJobDefinition, job: Job, to
       const newer = await newerAtStart(deps.redis, deps.keys, latestKey, job);
       if (newer) return await settleAbort(job, token, ctx, AbortReason.superseded, newer.by);
     }
-    if (def.pattern === 'singleton' && def.singleton) {
-      // A lost lock (gone, or not renewed within its TTL) fires ctx.signal at once, so the
-      // handler stops before another run can take the lock: BullMQ's own cancelJob, the same
-      // path as cancel and supersede, keeps one signal per run and puts the reason on it.
-      lock = await acquireLock(deps.redis, deps.keys.singletonLock(handlerName, key ?? ''), def.singleton.lockTtlMs, (why) => {
-        logToJob(ctx.log, job, 'warn', { why }, 'singleton lock lost while the job ran: aborting the run (reason lockLost)');
+    const states = def.limitRules ? limitStatesOf(deps.keys, handlerName, def.limitRules, payload) : undefined;
+    if (def.limitRules && states) {
+      // Concurrency slot (a lease, the singleton's lock being the limit-1 case) and rate window,
+      // across processes (jobs/limits/limit-gate.ts). A lost lease (gone, or not renewed within
+      // its TTL) fires ctx.signal at once, so the handler stops before another run can take the
+      // slot: BullMQ's own cancelJob, the same path as cancel and supersede, keeps one signal per
+      // run and puts the reason on it.
+      const gate = await enterLimits(deps.redis, deps.keys, job, states, def.limitRules.leaseTtlMs, (why) => {
+        logToJob(ctx.log, job, 'warn', { why }, 'singleton lock lost (concurrency slot lease) while the job ran: aborting the run (reason lockLost)');
         deps.abortRun(jobId, AbortReason.lockLost);
       });
-      if (!lock) {
+      if (gate.held) {
         finished = false;
-        const wait = Math.round(def.singleton.retryDelayMs * (0.8 + Math.random() * 0.4));
-        ctx.log.debug({ retryInMs: wait }, 'singleton lock taken: job put back');
-        return await putBack(deps.redis, job, token, wait, 'lockTaken');
+        ctx.log.debug({ dueInMs: gate.dueInMs }, 'held back by a limit: job parked, no attempt spent');
+        return await parkJob(deps.redis, deps.keys, job, token, gate.state, deps.limitDue ?? (() => undefined));
       }
+      lock = gate.slot;
     }
 
     let result: unknown;
@@ -132,6 +143,10 @@ async function runWithPattern(deps: RunDeps, def: AnyJobDefinition, job: Job, to
     if (ctx.signal.aborted) {
       if (putsJobBack(String(ctx.signal.reason) as AbortReason)) finished = false;
       return await afterAbort(deps, job, token, ctx);
+    }
+    if (error instanceof RateLimitedError) {
+      finished = false;
+      return await putBackRateLimited(deps, job, token, ctx, states, error);
     }
     if (error !== undefined) {
       const waiting = putBackIfDependencyDown(job, token, ctx, error);
@@ -166,6 +181,21 @@ async function settleAbort(job: Job, token: string | undefined, ctx: JobContext,
   }
   ctx.log.warn('job cancelled');
   throw new UnrecoverableError(CANCELLED_REASON);
+}
+
+/**
+ * A handler that threw {@link RateLimitedError}: its limit state (the first: concurrency key, else
+ * rate key) pauses for `retryAfterMs`, and the job is parked on it, so it and every other job of
+ * that handler or key wait until then without spending an attempt. A handler without limits has no
+ * gate to hold its other jobs: only this job goes back, delayed by `retryAfterMs`.
+ */
+async function putBackRateLimited(deps: RunDeps, job: Job, token: string | undefined, ctx: JobContext, states: ReturnType<typeof limitStatesOf> | undefined, error: RateLimitedError): Promise<never> {
+  logToJob(ctx.log, job, 'warn', { retryAfterMs: error.retryAfterMs }, 'rate limited by its upstream: job put back, no attempt spent; handler (or key) paused');
+  const state = states?.[0];
+  if (!state) return putBack(deps.redis, job, token, error.retryAfterMs, 'rateLimited');
+  await pauseState(deps.redis, state, error.retryAfterMs);
+  await markPutBack(deps.redis, job, 'rateLimited');
+  return parkJob(deps.redis, deps.keys, job, token, state, deps.limitDue ?? (() => undefined));
 }
 
 /**

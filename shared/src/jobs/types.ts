@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
 import type { Database } from '../db/schema.js';
 import type { WebhookRuntime } from '../webhooks/webhook-runtime.js';
+import type { JobLimits, LimitsView } from './limits/limit-options.js';
 
 /** How a job came to be (SPEC §6). */
 export type JobType = 'adhoc' | 'cron' | 'cronTrigger';
@@ -100,6 +101,10 @@ export interface JobDefinition<P> {
   readonly internal?: boolean;
   /** The queue its jobs go to (`queue` option); undefined = the default queue (`QUEUE_NAME`). */
   readonly queue?: string | undefined;
+  /** Its concurrency and rate limits for display (admin API, console): no functions, only whether keyed. */
+  readonly limits?: LimitsView | undefined;
+  /** Its checked concurrency and rate limits, as the worker's gate applies them (jobs/limits). */
+  readonly limitRules?: JobLimits<P> | undefined;
   /** Phantom member that keeps `P` invariant, so a wrong payload type in a registry fails to compile. */
   readonly __payload?: (payload: P) => P;
 }

@@ -41,7 +41,8 @@ describe('singleton lock lost while the job runs', () => {
   let client: JobClient<typeof handlers>;
   let worker: JobWorker;
   const runs = async (ns: string): Promise<Run[]> => (await redis.lrange(`${ns}:events`, 0, -1)).map((s) => JSON.parse(s) as Run);
-  const lockKey = () => redisKeys(prefix, 'jobs').singletonLock('guarded', '');
+  // The singleton is the `concurrency: { limit: 1 }` case: its lock is the one lease of its slot set (jobs/limits).
+  const lockKey = () => `${redisKeys(prefix, 'jobs').limitState('guarded', 'c:')}:run`;
 
   beforeEach(async () => {
     prefix = testPrefix('lost');
@@ -60,7 +61,7 @@ describe('singleton lock lost while the job runs', () => {
       const ns = `${prefix}:${onAbort}`;
       const id = await client.enqueueJob('guarded', { ns, onAbort }, { attempts: 1 });
       await sleepUntil(async () => (await redis.get(`${ns}:runs`)) === '1', { message: 'first run started' });
-      expect(await redis.get(lockKey())).toBeTruthy();
+      expect(await redis.zcard(lockKey())).toBe(1);
       const deletedAt = Date.now();
       await redis.del(lockKey());
 
@@ -83,9 +84,9 @@ describe('singleton lock lost while the job runs', () => {
     const ns = `${prefix}:taken`;
     const id = await client.enqueueJob('guarded', { ns, onAbort: 'return' }, { attempts: 1 });
     await sleepUntil(async () => (await redis.get(`${ns}:runs`)) === '1', { message: 'first run started' });
-    // Another holder's token, for 1.5 s (as if our lock had lapsed and someone else took it).
-    await redis.set(lockKey(), 'intruder/1/x', 'PX', 1_500);
+    // Another holder's lease, for 1.5 s (as if our lock had lapsed and someone else took it).
     const takenAt = Date.now();
+    await redis.multi().del(lockKey()).zadd(lockKey(), takenAt + 1_500, 'intruder/1/x').exec();
 
     await sleepUntil(async () => (await client.getJob(id))?.state === 'completed', { message: 'job completed on its rerun' });
     const [first, second] = await runs(ns);

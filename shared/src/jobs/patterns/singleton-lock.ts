@@ -41,6 +41,28 @@ export async function acquireLock(redis: Redis, key: string, ttlMs: number, onLo
   const token = newLockToken();
   const sentAt = performance.now();
   if (!(await tryAcquireLock(redis, key, token, ttlMs))) return undefined;
+  return keepLease({ ttlMs, sentAt, extend: () => extendLock(redis, key, token, ttlMs), release: () => releaseLock(redis, key, token), onLost });
+}
+
+/** How a lease taken elsewhere (a token lock, a concurrency slot) is renewed and given back. */
+export interface LeaseOps {
+  ttlMs: number;
+  /** `performance.now()` when the request that took the lease was sent. */
+  sentAt: number;
+  /** Extends the lease to `ttlMs` from now; false if it is gone or someone else's. */
+  extend(): Promise<boolean>;
+  /** Gives the lease back (only while this holder still has it). */
+  release(): Promise<unknown>;
+  onLost?: ((why: LockLoss) => void) | undefined;
+}
+
+/**
+ * Keeps a lease just taken: renews it every third of its TTL, calls `onLost` as {@link acquireLock}
+ * describes, and gives it back on `release()`. Shared by the singleton lock and the concurrency
+ * slots of jobs/limits, so both lose their lease the same way (reason `lockLost`).
+ */
+export function keepLease(ops: LeaseOps): HeldLock {
+  const { ttlMs, onLost } = ops;
   let state: 'held' | 'lost' | 'released' = 'held';
   let deadline: NodeJS.Timeout | undefined;
 
@@ -62,7 +84,7 @@ export async function acquireLock(redis: Redis, key: string, ttlMs: number, onLo
   };
   const renewal = setInterval(() => {
     const renewSentAt = performance.now();
-    extendLock(redis, key, token, ttlMs).then(
+    ops.extend().then(
       (held) => {
         if (state !== 'held') return;
         if (held) armDeadline(renewSentAt);
@@ -72,7 +94,7 @@ export async function acquireLock(redis: Redis, key: string, ttlMs: number, onLo
     );
   }, Math.max(100, Math.floor(ttlMs / 3)));
   renewal.unref();
-  armDeadline(sentAt);
+  armDeadline(ops.sentAt);
 
   return {
     get lost() {
@@ -84,7 +106,7 @@ export async function acquireLock(redis: Redis, key: string, ttlMs: number, onLo
       // call to wait on while Redis may be unreachable.
       if (state !== 'held') return;
       state = 'released';
-      await releaseLock(redis, key, token).catch(() => undefined); // expires by itself otherwise
+      await ops.release().catch(() => undefined); // expires by itself otherwise
     },
   };
 }
