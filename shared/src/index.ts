@@ -12,6 +12,7 @@ export * from './jobs/payload.js';
 export * from './jobs/job-options.js';
 export * from './jobs/job-info.js';
 export * from './jobs/job-client.js';
+export * from './jobs/enqueue-bulk.js';
 export * from './jobs/queues.js';
 export * from './jobs/worker.js';
 export * from './jobs/processor.js';

@@ -24,9 +24,15 @@ export type IdempotentOutcome = { kind: 'created'; jobId: string } | { kind: 're
 export interface IdempotencyDeps {
   redis: Redis;
   keys: RedisKeys;
+  /** The default queue; where the job is looked up unless `locate` says otherwise. */
   queue: Queue;
   handlers: HandlerMap;
-  /** Enqueues the request with the given BullMQ job id; returns the id BullMQ answered with. */
+  /**
+   * The queue a job of `handler` with BullMQ id `bullId` is on, and the id callers see for it
+   * (`<queue>~<id>` off the default queue, SPEC §12). Default: the default queue, the id as is.
+   */
+  locate?(handler: string, bullId: string): { queue: Queue; ref: string };
+  /** Enqueues the request with the given BullMQ job id; returns the id the job client answered with. */
   enqueue(jobId: string): Promise<string>;
 }
 
@@ -63,7 +69,8 @@ export async function enqueueIdempotently(deps: IdempotencyDeps, actor: string, 
 
   // Looked up before adding: a repeat must not run the add again (for a superseding handler the
   // add also supersedes the previous job, which a replay must not do to a newer one).
-  const existing = await bounded(() => deps.queue.getJob(jobId));
+  const at = deps.locate ? deps.locate(request.handler, jobId) : { queue: deps.queue, ref: jobId };
+  const existing = await bounded(() => at.queue.getJob(jobId));
   if (existing) {
     // A record with our hash means this job came from this very body. Without one, the job is
     // the only witness of what the key was first used for.
@@ -71,8 +78,8 @@ export async function enqueueIdempotently(deps: IdempotencyDeps, actor: string, 
       await abandon();
       return { kind: 'mismatch' };
     }
-    await commit(existing.id ?? jobId);
-    return { kind: 'replay', jobId: existing.id ?? jobId };
+    await commit(at.ref);
+    return { kind: 'replay', jobId: at.ref };
   }
   let id: string;
   try {

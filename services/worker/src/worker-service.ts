@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import {
+  ConfigError,
   closeRedis,
   createJobClient,
   createMetricsRegistry,
@@ -8,6 +9,7 @@ import {
   jobHandlers,
   registerQueueDepth,
   startHealthServer,
+  workerQueues,
   type Config,
   type Database,
   type Logger,
@@ -31,6 +33,13 @@ export interface WorkerServiceOptions {
  */
 export async function startWorkerService(config: Config, log: Logger, options: WorkerServiceOptions): Promise<WorkerService> {
   const { db } = options;
+  // Checked before anything opens: a queue no handler uses is one line naming the variable.
+  let queues: Map<string, number>;
+  try {
+    queues = workerQueues(jobHandlers, config.queueName, config.worker.queues, config.worker.concurrency);
+  } catch (err) {
+    throw new ConfigError('WORKER_QUEUES', (err as Error).message.replace(/^queues(\.\S+)? /, ''));
+  }
   const metrics = createMetricsRegistry('worker');
   // One producer connection: readiness, queue depth, and relaying the breaker's events.
   const producer = createRedis(config.redisUrl, 'producer');
@@ -43,6 +52,7 @@ export async function startWorkerService(config: Config, log: Logger, options: W
     prefix: config.queuePrefix,
     queueName: config.queueName,
     concurrency: config.worker.concurrency,
+    queues: Object.fromEntries(queues),
     lockDurationMs: config.worker.lockDurationMs,
     shutdownTimeoutMs: config.worker.shutdownTimeoutMs,
     logger: log,
@@ -53,9 +63,21 @@ export async function startWorkerService(config: Config, log: Logger, options: W
   const health =
     healthPort === false
       ? undefined
-      : await startHealthServer(healthPort, { redis: () => producer.ping(), db: () => db.selectNoFrom((eb) => eb.lit(1).as('one')).execute() }, { metrics });
+      : await startHealthServer(
+          healthPort,
+          {
+            redis: () => producer.ping(),
+            db: () => db.selectNoFrom((eb) => eb.lit(1).as('one')).execute(),
+            // Ready only while the worker of every queue it runs is taking jobs.
+            queues: async () => {
+              const stopped = [...worker.workers].filter(([, w]) => !w.isRunning()).map(([name]) => name);
+              if (stopped.length) throw new Error(`not running: ${stopped.join(', ')}`);
+            },
+          },
+          { metrics },
+        );
   log.info(
-    { queue: config.queueName, prefix: config.queuePrefix, concurrency: config.worker.concurrency, handlers: Object.keys(jobHandlers), healthPort: health?.port },
+    { queue: config.queueName, queues: Object.fromEntries(queues), prefix: config.queuePrefix, concurrency: config.worker.concurrency, handlers: Object.keys(jobHandlers), healthPort: health?.port },
     'worker started',
   );
   return {

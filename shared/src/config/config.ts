@@ -1,5 +1,7 @@
 import { isClusterUrl } from '../redis/redis-url.js';
+import { prefixHasHashTag } from '../redis/namespace.js';
 import { envSchema } from './env-schema.js';
+import { parseWorkerQueues } from './worker-queues.js';
 
 /** Validated configuration shared by the three services. Built once by {@link loadConfig}. */
 export interface Config {
@@ -13,7 +15,10 @@ export interface Config {
   schedulerPort: number;
   /** `redis://`, `rediss://`, or a Redis Cluster's seed nodes: `redis+cluster://host:port[,host:port…]` (see `parseRedisUrl`). */
   redisUrl: string;
-  /** BullMQ key prefix; with a cluster URL it must contain a hash tag such as `{jobs}`. */
+  /**
+   * BullMQ key prefix. With a cluster URL, a hash tag (`{jobs}`) keeps every queue in one slot;
+   * without one each queue gets a slot of its own (`queuePrefix`).
+   */
   queuePrefix: string;
   queueName: string;
   /** Unset only in local (embedded PGlite under `dataDir`) and test (each test brings its own). */
@@ -21,7 +26,13 @@ export interface Config {
   /** Postgres waits, in ms (0 = no limit); PGlite ignores them. See `DatabaseTimeouts`. */
   database: { statementTimeoutMs: number; queryTimeoutMs: number; connectTimeoutMs: number };
   dataDir: string;
-  worker: { concurrency: number; lockDurationMs: number; shutdownTimeoutMs: number };
+  worker: {
+    concurrency: number;
+    lockDurationMs: number;
+    shutdownTimeoutMs: number;
+    /** `WORKER_QUEUES`: the queues this worker process runs and their concurrency; undefined = every queue of the registry. */
+    queues: Record<string, number> | undefined;
+  };
   scheduler: { reconcileMs: number };
   bullBoard: { username: string; password: string } | undefined;
   auth: {
@@ -90,9 +101,15 @@ export function loadConfig(source: EnvInput = process.env): Config {
     throw new ConfigError('AUTH_JWT_SECRET', 'conflicts: set only one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY, AUTH_JWKS_URL');
   }
   if (e.AUTH_JWKS_URL) checkJwksUrl(e.AUTH_JWKS_URL, e.APP_ENV, isLocal || isTest);
-  if (isClusterUrl(e.REDIS_URL) && !hasHashTag(e.QUEUE_PREFIX)) {
-    // Without a hash tag BullMQ's keys spread over slots and its multi-key scripts fail (CROSSSLOT).
-    throw new ConfigError('QUEUE_PREFIX', `must contain a hash tag in braces, such as {jobs}, when REDIS_URL is a cluster (got "${e.QUEUE_PREFIX}")`);
+  if (isClusterUrl(e.REDIS_URL) && /[{}]/.test(e.QUEUE_PREFIX) && !hasHashTag(e.QUEUE_PREFIX)) {
+    // Braces that make no hash tag (`{}jobs`) would be taken for one by a reader, not by Redis.
+    throw new ConfigError('QUEUE_PREFIX', `has braces but no hash tag (use {name}, or no braces for a slot per queue) when REDIS_URL is a cluster (got "${e.QUEUE_PREFIX}")`);
+  }
+  let workerQueues: Record<string, number> | undefined;
+  try {
+    workerQueues = parseWorkerQueues(e.WORKER_QUEUES, e.WORKER_CONCURRENCY, e.QUEUE_NAME);
+  } catch (err) {
+    throw new ConfigError('WORKER_QUEUES', (err as Error).message);
   }
   if (e.DATABASE_QUERY_TIMEOUT_MS > 0 && e.DATABASE_QUERY_TIMEOUT_MS <= e.DATABASE_STATEMENT_TIMEOUT_MS) {
     // The client would give up first and drop the connection each time a slow query could have
@@ -127,6 +144,7 @@ export function loadConfig(source: EnvInput = process.env): Config {
       concurrency: e.WORKER_CONCURRENCY,
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
       shutdownTimeoutMs: e.WORKER_SHUTDOWN_TIMEOUT_MS,
+      queues: workerQueues,
     },
     scheduler: { reconcileMs: e.SCHEDULER_RECONCILE_MS },
     bullBoard:
@@ -174,9 +192,7 @@ function checkJwksUrl(url: string, appEnv: string, httpAllowed: boolean): void {
  * hasHashTag('bull');   // false
  */
 export function hasHashTag(prefix: string): boolean {
-  const open = prefix.indexOf('{');
-  const close = open === -1 ? -1 : prefix.indexOf('}', open + 1);
-  return close > open + 1;
+  return prefixHasHashTag(prefix);
 }
 
 /**

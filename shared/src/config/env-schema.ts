@@ -41,6 +41,8 @@ export const envSchema = z.object({
   DATABASE_QUERY_TIMEOUT_MS: int(0, 24 * 3600_000).default(35_000),
   DATABASE_CONNECT_TIMEOUT_MS: int(100, 600_000).default(5_000),
   WORKER_CONCURRENCY: int(1, 10_000).default(10),
+  /** `critical:20,jobs:10,reports:2` (a bare name takes WORKER_CONCURRENCY); unset = every queue. Parsed in config.ts. */
+  WORKER_QUEUES: z.string().optional(),
   WORKER_LOCK_DURATION_MS: int(1_000, 24 * 3600_000).default(300_000),
   WORKER_SHUTDOWN_TIMEOUT_MS: int(0, 24 * 3600_000).default(60_000),
   SCHEDULER_RECONCILE_MS: int(100, 24 * 3600_000).default(60_000),

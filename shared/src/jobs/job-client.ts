@@ -5,6 +5,7 @@ import { queuePrefix, redisKeys, type RedisKeys } from '../redis/namespace.js';
 import { isClusterUrl } from '../redis/redis-url.js';
 import { abortFlagTtlMs, DEFAULT_ABORT_FLAG_TTL_MS } from './abort/request-abort.js';
 import { cancelJob, type CancelResult } from './cancel-job.js';
+import { addBulkJobs, prepareBulkJobs, type BulkDeps, type BulkJob } from './enqueue-bulk.js';
 import { makeEnvelope, readEnvelope } from './envelope.js';
 import { toBullJobOptions } from './job-options.js';
 import { toJobInfo, type JobInfo } from './job-info.js';
@@ -43,6 +44,17 @@ export interface JobClient<H extends HandlerMap> {
    * Throws `UnknownHandlerError`, `JobPayloadError` or `JobOptionsError` for bad input.
    */
   enqueueJob<K extends keyof H & string>(name: K, payload: PayloadOf<H[K]>, options?: EnqueueOptions): Promise<string>;
+  /**
+   * Enqueues 1–1,000 jobs as if one by one, in order (dedupe and supersede included), with one
+   * Redis transaction per queue; returns their ids in order. All are validated first: if any is
+   * invalid, none is added (`BatchJobError` naming `jobs[i]…`). See enqueue-bulk.ts for what a
+   * failure between two queues leaves.
+   *
+   * @example
+   * await client.enqueueJobs([{ handler: 'myJob', payload: { userId: 'u1' } }, { handler: 'other', payload: {}, options: { delay: 1000 } }]);
+   */
+  // Generic in J (not `readonly BulkJob<H>[]` directly) so JobClient<Registry> still converts to JobClient<HandlerMap>.
+  enqueueJobs<J extends BulkJob<H>>(jobs: readonly J[]): Promise<string[]>;
   /** The job's state and outcome, or `undefined` if there is no such job (or it was trimmed). */
   getJob(id: string): Promise<JobInfo | undefined>;
   /**
@@ -95,6 +107,14 @@ export function createJobClient<H extends HandlerMap>(options: CreateJobClientOp
   const queues: ReadonlyMap<string, Queue> = new Map([...handles].map(([name, h]) => [name, h.queue]));
   const handlerQueue = (name: string) => (Object.hasOwn(handlers, name) ? queueOf(handlers[name]!, defaultQueue) : defaultQueue);
   const depsOf = (h: QueueHandle) => ({ queue: h.queue, redis: connection, keys: h.keys, flagTtlMs });
+  const bulkDeps: BulkDeps = {
+    redis: connection,
+    flagTtlMs,
+    targetOf: (handler) => {
+      const h = handles.get(handlerQueue(handler))!;
+      return { queue: h.queue, keys: h.keys, ref: (id) => jobRef(h.name, id, defaultQueue) };
+    },
+  };
   /** The queue and BullMQ id of caller id `ref`; undefined for a queue this client does not serve. */
   const locate = (ref: string) => {
     const at = parseJobRef(ref, defaultQueue);
@@ -158,6 +178,10 @@ export function createJobClient<H extends HandlerMap>(options: CreateJobClientOp
         if (latestKey) await supersedeOlder(depsOf(handle), latestKey, id, { stamp, delayMs: enqueueOptions.delay });
         return jobRef(handle.name, id, defaultQueue);
       });
+    },
+    async enqueueJobs(jobs) {
+      const prepared = prepareBulkJobs(handlers, jobs);
+      return guarded(() => addBulkJobs(bulkDeps, prepared));
     },
     cancelJob: (ref) =>
       guarded(async () => {

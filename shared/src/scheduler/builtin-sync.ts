@@ -1,12 +1,11 @@
-import type { JobSchedulerJson } from 'bullmq';
 import { makeEnvelope } from '../jobs/envelope.js';
 import { toBullJobOptions } from '../jobs/job-options.js';
 import { parsePayload } from '../jobs/payload.js';
 import { parseCronPattern } from '../cron/cron-pattern.js';
 import type { HandlerMap } from '../jobs/types.js';
 import { isBuiltinScheduleId, type BuiltinSchedule } from './builtin-schedules.js';
-import type { ReconcilePlan } from './reconcile.js';
-import { schedulerMatches, type SchedulerSpec } from './scheduler-spec.js';
+import { planOne, type QueuedScheduler, type ReconcilePlan } from './reconcile.js';
+import type { SchedulerSpec } from './scheduler-spec.js';
 
 /**
  * The job scheduler of a built-in schedule: like a cron row's (SPEC §5: UTC, job name = handler,
@@ -32,13 +31,14 @@ export function specFromBuiltin(schedule: BuiltinSchedule, handlers: HandlerMap)
 /**
  * What a full pass writes for the built-in schedules: each wanted one upserted unless Redis
  * already holds it as is; any other `builtin:` scheduler (a schedule turned off, or renamed by an
- * upgrade) removed. `existing` may hold every scheduler; only `builtin:` ones are looked at.
+ * upgrade) removed. `existing` may hold every scheduler of every queue; only `builtin:` ones are
+ * looked at. Each goes on its handler's queue (`queueOf`), and moves with it.
  *
  * @example
- * const plan = planBuiltins(builtinSchedules, await queue.getJobSchedulers(), jobHandlers);
+ * const plan = planBuiltins(builtinSchedules, schedulersOfEveryQueue, jobHandlers, (h) => client.queueOf(h));
  */
-export function planBuiltins(builtins: readonly BuiltinSchedule[], existing: readonly JobSchedulerJson[], handlers: HandlerMap): ReconcilePlan {
-  const inRedis = new Map(existing.filter((s) => isBuiltinScheduleId(s.key)).map((s) => [s.key, s]));
+export function planBuiltins(builtins: readonly BuiltinSchedule[], existing: readonly QueuedScheduler[], handlers: HandlerMap, queueOf: (handler: string) => string): ReconcilePlan {
+  const inRedis = existing.filter((s) => isBuiltinScheduleId(s.key));
   const plan: ReconcilePlan = { upserts: [], removals: [], unchanged: [], failures: [] };
   const wanted = new Set<string>();
   for (const schedule of builtins) {
@@ -53,10 +53,8 @@ export function planBuiltins(builtins: readonly BuiltinSchedule[], existing: rea
     }
     if (!spec) continue;
     wanted.add(spec.id);
-    const current = inRedis.get(spec.id);
-    if (current && schedulerMatches(current, spec)) plan.unchanged.push(spec.id);
-    else plan.upserts.push(spec);
+    planOne(plan, spec, queueOf(spec.name), inRedis);
   }
-  for (const id of inRedis.keys()) if (!wanted.has(id)) plan.removals.push(id);
+  for (const s of inRedis) if (!wanted.has(s.key)) plan.removals.push({ queue: s.queue, id: s.key });
   return plan;
 }

@@ -11,11 +11,21 @@ export interface RowFailure {
   message: string;
 }
 
+/** A job scheduler as read from Redis, with the queue it sits on. */
+export type QueuedScheduler = JobSchedulerJson & { queue: string };
+
+/**
+ * A scheduler to write on `queue`, its handler's queue. `moveFrom`: queues that hold a scheduler
+ * with this id too (its handler moved queues); it is removed there first, then written here, so
+ * the two never both fire (a tick that falls in between is skipped, not doubled).
+ */
+export type QueuedSpec = SchedulerSpec & { queue: string; moveFrom?: string[] };
+
 /** What a pass has to do to make Redis match the rows. */
 export interface ReconcilePlan {
-  upserts: SchedulerSpec[];
-  /** Scheduler ids with no enabled row. */
-  removals: string[];
+  upserts: QueuedSpec[];
+  /** Schedulers with no enabled row, or copies left on a queue their handler left. */
+  removals: Array<{ queue: string; id: string }>;
   /** Ids of schedulers already as their row wants them. */
   unchanged: string[];
   failures: RowFailure[];
@@ -30,22 +40,22 @@ export interface PassResult {
 }
 
 /**
- * Compares enabled rows with the schedulers found in Redis and says what to write. Pure: both
- * sides must cover the same ids (all of them for a full pass; a few for a change).
- * - enabled valid row, no scheduler or a different one → upsert;
- * - equal → unchanged (no write, so the next run is not shifted);
+ * Compares enabled rows with the schedulers found in Redis (on every queue) and says what to
+ * write. Pure: both sides must cover the same ids (all of them for a full pass; a few for a change).
+ * - enabled valid row, no scheduler on its handler's queue (`queueOf`) or a different one → upsert
+ *   there, removing copies on other queues first (the handler moved: SPEC §12);
+ * - equal, and on no other queue → unchanged (no write, so the next run is not shifted);
  * - scheduler without an enabled row → remove (built-in schedules, `builtin:…`, are not rows:
  *   they are left to `planBuiltins`);
  * - row naming an internal handler → failure, and its scheduler removed;
  * - row that cannot be synced (unknown handler, bad pattern/payload/options) → failure, and
- *   its existing scheduler, if any, is kept: a deploy that briefly lacks a handler must not
+ *   its existing schedulers, if any, are kept: a deploy that briefly lacks a handler must not
  *   wipe schedules.
  *
  * @example
- * const plan = planReconcile(rows, await queue.getJobSchedulers(), jobHandlers);
+ * const plan = planReconcile(rows, schedulersOfEveryQueue, jobHandlers, (handler) => client.queueOf(handler));
  */
-export function planReconcile(rows: readonly CronRow[], existing: readonly JobSchedulerJson[], handlers: HandlerMap): ReconcilePlan {
-  const inRedis = new Map(existing.map((s) => [s.key, s]));
+export function planReconcile(rows: readonly CronRow[], existing: readonly QueuedScheduler[], handlers: HandlerMap, queueOf: (handler: string) => string): ReconcilePlan {
   const plan: ReconcilePlan = { upserts: [], removals: [], unchanged: [], failures: [] };
   const claimed = new Set<string>();
   for (const row of rows) {
@@ -66,12 +76,23 @@ export function planReconcile(rows: readonly CronRow[], existing: readonly JobSc
       continue;
     }
     claimed.add(row.job_id);
-    const current = inRedis.get(spec.id);
-    if (current && schedulerMatches(current, spec)) plan.unchanged.push(spec.id);
-    else plan.upserts.push(spec);
+    planOne(plan, spec, queueOf(spec.name), existing);
   }
-  for (const s of existing) if (!claimed.has(s.key) && !isBuiltinScheduleId(s.key)) plan.removals.push(s.key);
+  for (const s of existing) if (!claimed.has(s.key) && !isBuiltinScheduleId(s.key)) plan.removals.push({ queue: s.queue, id: s.key });
   return plan;
+}
+
+/** Adds to `plan` what makes `spec` hold on `queue` (and on no other queue). */
+export function planOne(plan: ReconcilePlan, spec: SchedulerSpec, queue: string, existing: readonly QueuedScheduler[]): void {
+  const found = existing.filter((s) => s.key === spec.id);
+  const here = found.find((s) => s.queue === queue);
+  const elsewhere = found.filter((s) => s.queue !== queue).map((s) => s.queue);
+  if (here && schedulerMatches(here, spec)) {
+    plan.unchanged.push(spec.id);
+    for (const q of elsewhere) plan.removals.push({ queue: q, id: spec.id });
+  } else {
+    plan.upserts.push(elsewhere.length ? { ...spec, queue, moveFrom: elsewhere } : { ...spec, queue });
+  }
 }
 
 export interface ApplyOptions {
@@ -83,7 +104,7 @@ export interface ApplyOptions {
 
 export interface ApplyOutcome {
   /** Specs written. */
-  upserted: SchedulerSpec[];
+  upserted: QueuedSpec[];
   /** Scheduler ids removed. */
   removed: string[];
   /** Writes that failed, as row failures. */
@@ -93,19 +114,26 @@ export interface ApplyOutcome {
 }
 
 /**
- * Makes the writes of `plan` on `queue`, `concurrency` at a time; one failed write is recorded
- * and the others go on.
+ * Makes the writes of `plan` on `queues` (by name), `concurrency` at a time; one failed write
+ * is recorded and the others go on.
  *
  * @example
- * const outcome = await applyPlan(queue, plan, { canWrite: () => lock.isLeader });
+ * const outcome = await applyPlan(client.queues, plan, { canWrite: () => lock.isLeader });
  */
-export async function applyPlan(queue: Queue, plan: ReconcilePlan, options: ApplyOptions = {}): Promise<ApplyOutcome> {
+export async function applyPlan(queues: ReadonlyMap<string, Queue>, plan: ReconcilePlan, options: ApplyOptions = {}): Promise<ApplyOutcome> {
+  const queueNamed = (name: string): Queue => {
+    const queue = queues.get(name);
+    if (!queue) throw new Error(`no queue "${name}" in this scheduler`);
+    return queue;
+  };
   const canWrite = options.canWrite ?? (() => true);
   const outcome: ApplyOutcome = { upserted: [], removed: [], failures: [], interrupted: false };
   const writes: Array<() => Promise<void>> = [
     ...plan.upserts.map((spec) => async () => {
       try {
-        await queue.upsertJobScheduler(
+        // Off the old queue first: never two schedulers of one row firing at once.
+        for (const from of spec.moveFrom ?? []) await queueNamed(from).removeJobScheduler(spec.id);
+        await queueNamed(spec.queue).upsertJobScheduler(
           spec.id,
           { pattern: spec.pattern, tz: spec.tz },
           { name: spec.name, data: spec.data, opts: spec.opts as JobSchedulerTemplateOptions },
@@ -115,12 +143,12 @@ export async function applyPlan(queue: Queue, plan: ReconcilePlan, options: Appl
         outcome.failures.push({ cronJobId: spec.cronJobId, jobId: spec.id, reason: 'write_failed', message: errorMessage(err) });
       }
     }),
-    ...plan.removals.map((id) => async () => {
+    ...plan.removals.map(({ queue, id }) => async () => {
       try {
-        await queue.removeJobScheduler(id);
+        await queueNamed(queue).removeJobScheduler(id);
         outcome.removed.push(id);
       } catch (err) {
-        outcome.failures.push({ cronJobId: '', jobId: id, reason: 'write_failed', message: `removing: ${errorMessage(err)}` });
+        outcome.failures.push({ cronJobId: '', jobId: id, reason: 'write_failed', message: `removing from ${queue}: ${errorMessage(err)}` });
       }
     }),
   ];

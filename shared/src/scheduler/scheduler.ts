@@ -9,7 +9,9 @@ import { jobHandlers } from '../jobs/handlers/index.js';
 import type { HandlerMap } from '../jobs/types.js';
 import { createLogger, scopedLogger } from '../logger/logger.js';
 import { closeRedis, createRedis } from '../redis/connection.js';
-import { redisKeys } from '../redis/namespace.js';
+import { queuePrefix, redisKeys } from '../redis/namespace.js';
+import { isClusterUrl } from '../redis/redis-url.js';
+import { queueNamesOf, queueOf } from '../jobs/queues.js';
 import { builtinSchedules, type BuiltinSchedule } from './builtin-schedules.js';
 import { createLeaderLock, type LeaderLockTimings } from './leader-lock.js';
 import type { PassResult } from './reconcile.js';
@@ -21,8 +23,9 @@ import { runChangePass, runFullPass, type PassDeps, type PassRun } from './sync-
 export interface CronSchedulerOptions {
   db: Kysely<Database>;
   redisUrl?: string;
-  /** BullMQ key prefix (default `bull`). */
+  /** BullMQ key prefix (default `bull`; see `queuePrefix` for Redis Cluster). */
   prefix?: string;
+  /** The default queue (handlers without a `queue` option); the leader lock and channels live under it. */
   queueName?: string;
   /** Handler names and payload schemas rows are checked against (default: the built-in `jobHandlers`). */
   handlers?: HandlerMap;
@@ -91,15 +94,24 @@ const CLOSE_WAIT_MS = 5_000;
 export function startCronScheduler(options: CronSchedulerOptions): CronScheduler {
   const o = { ...DEFAULTS, ...definedOnly(options) };
   const log = scopedLogger(options.logger ?? createLogger(), 'scheduler');
-  const keys = redisKeys(o.prefix, o.queueName);
+  const cluster = isClusterUrl(o.redisUrl);
+  const handlers: HandlerMap = options.handlers ?? jobHandlers;
+  const keys = redisKeys(queuePrefix(o.prefix, o.queueName, cluster), o.queueName);
   const metrics = options.metrics ? createSchedulerMetrics(options.metrics) : noSchedulerMetrics;
   const failureLog = createFailureLog(log, metrics);
   // Three connections: BullMQ writes, the lock (renewals never queue behind 10k writes), pub/sub.
   const redis = createRedis(o.redisUrl, 'producer');
   const lockRedis = createRedis(o.redisUrl, 'producer');
   const subscriber = createRedis(o.redisUrl, 'subscriber');
-  const queue = new Queue(o.queueName, { connection: redis, prefix: o.prefix });
-  queue.on('error', () => undefined); // a pass that fails logs it
+  // A cron row's scheduler goes on its handler's queue (SPEC §12): one Queue per queue of the registry.
+  const queues = new Map(
+    queueNamesOf(handlers, o.queueName).map((name) => {
+      const queue = new Queue(name, { connection: redis, prefix: queuePrefix(o.prefix, name, cluster) });
+      queue.on('error', () => undefined); // a pass that fails logs it
+      return [name, queue] as const;
+    }),
+  );
+  const handlerQueue = (handler: string) => (Object.hasOwn(handlers, handler) ? queueOf(handlers[handler]!, o.queueName) : o.queueName);
 
   let stopping = false;
   /** Set while leading; aborted the moment leadership is lost. */
@@ -139,8 +151,9 @@ export function startCronScheduler(options: CronSchedulerOptions): CronScheduler
     const own = term;
     return {
       db: options.db,
-      queue,
-      handlers: options.handlers ?? jobHandlers,
+      queues,
+      queueOf: handlerQueue,
+      handlers,
       index,
       concurrency: o.concurrency,
       canWrite: () => term === own && leading(),
@@ -256,7 +269,7 @@ export function startCronScheduler(options: CronSchedulerOptions): CronScheduler
   });
   // Compete for leadership only once subscribed (no change after the first pass is missed) and
   // once BullMQ's connection is up (the first pass would fail and wait for its retry otherwise).
-  const ready = Promise.all([subscriber.subscribe(keys.cronChangedChannel, keys.schedulerLeaderReleased), queue.waitUntilReady()]).then(() => {
+  const ready = Promise.all([subscriber.subscribe(keys.cronChangedChannel, keys.schedulerLeaderReleased), ...[...queues.values()].map((q) => q.waitUntilReady())]).then(() => {
     subscribedOnce = true;
     if (!stopping) lock.start();
   });
@@ -271,7 +284,7 @@ export function startCronScheduler(options: CronSchedulerOptions): CronScheduler
     await lock.stop(); // deposes (stepDown) and releases, announcing it to standbys
     stepDown('closing');
     clearTimeout(periodic);
-    await queue.close().catch(() => undefined);
+    await Promise.all([...queues.values()].map((q) => q.close().catch(() => undefined)));
     await Promise.all([closeRedis(subscriber), closeRedis(lockRedis), closeRedis(redis)]);
   }
 

@@ -1,17 +1,20 @@
-import type { JobSchedulerJson, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { HandlerMap } from '../jobs/types.js';
 import type { BuiltinSchedule } from './builtin-schedules.js';
 import { planBuiltins } from './builtin-sync.js';
 import { loadEnabledRows, loadEnabledRowsFor } from './cron-rows.js';
-import { applyPlan, passResult, planReconcile, type PassResult, type RowFailure } from './reconcile.js';
+import { applyPlan, passResult, planReconcile, type PassResult, type QueuedScheduler, type RowFailure } from './reconcile.js';
 import { cronJobIdOf, type SchedulerIndex } from './scheduler-index.js';
 import type { CronRow } from './scheduler-spec.js';
 
 export interface PassDeps {
   db: Kysely<Database>;
-  queue: Queue;
+  /** Every queue of the registry by name: schedulers are read from all and written to their handler's. */
+  queues: ReadonlyMap<string, Queue>;
+  /** The queue a handler's jobs (and so its schedulers) go to. */
+  queueOf: (handler: string) => string;
   handlers: HandlerMap;
   index: SchedulerIndex;
   /** Writes in flight at once. */
@@ -32,18 +35,24 @@ export interface PassRun {
   builtins?: { upserted: string[]; removed: string[] };
 }
 
+/** Every scheduler of every queue, each with its queue. */
+async function readAllSchedulers(queues: ReadonlyMap<string, Queue>): Promise<QueuedScheduler[]> {
+  const lists = await Promise.all([...queues].map(async ([name, queue]) => (await queue.getJobSchedulers()).map((s) => ({ ...s, queue: name }))));
+  return lists.flat();
+}
+
 /**
  * Every enabled row against every scheduler in Redis (start, periodic, after a reconnect).
- * One query and one read of all schedulers, then only the writes that differ.
+ * One query and one read of all schedulers of every queue, then only the writes that differ.
  */
 export async function runFullPass(deps: PassDeps): Promise<PassRun> {
-  const [rows, existing] = await Promise.all([loadEnabledRows(deps.db), deps.queue.getJobSchedulers()]);
+  const [rows, existing] = await Promise.all([loadEnabledRows(deps.db), readAllSchedulers(deps.queues)]);
   deps.index.reset(existing);
   const run = await plannedPass(deps, rows, existing);
   if (run.interrupted) return run;
   // The built-in schedules ride on the full pass: at start, periodically, after a reconnect.
-  const plan = planBuiltins(deps.builtins, existing, deps.handlers);
-  const outcome = await applyPlan(deps.queue, plan, { concurrency: deps.concurrency, canWrite: deps.canWrite });
+  const plan = planBuiltins(deps.builtins, existing, deps.handlers, deps.queueOf);
+  const outcome = await applyPlan(deps.queues, plan, { concurrency: deps.concurrency, canWrite: deps.canWrite });
   return {
     ...run,
     failures: [...run.failures, ...plan.failures, ...outcome.failures],
@@ -65,15 +74,18 @@ export async function runChangePass(deps: PassDeps, changes: ReadonlyMap<string,
   }
   const rows = await loadEnabledRowsFor(deps.db, [...changes.keys()], [...hinted]);
   const ids = new Set([...hinted, ...rows.map((r) => r.job_id)]);
-  const found = await Promise.all([...ids].map((id) => readScheduler(deps.queue, id)));
-  const existing = found.filter((s): s is JobSchedulerJson => s !== undefined);
+  const found = await Promise.all([...ids].flatMap((id) => [...deps.queues].map(async ([name, queue]) => {
+    const s = await readScheduler(queue, id);
+    return s ? { ...s, queue: name } : undefined;
+  })));
+  const existing = found.filter((s): s is QueuedScheduler => s !== undefined);
   for (const s of existing) deps.index.set(s.key, cronJobIdOf(s));
   return plannedPass(deps, rows, existing);
 }
 
-async function plannedPass(deps: PassDeps, rows: readonly CronRow[], existing: JobSchedulerJson[]): Promise<PassRun> {
-  const plan = planReconcile(rows, existing, deps.handlers);
-  const outcome = await applyPlan(deps.queue, plan, { concurrency: deps.concurrency, canWrite: deps.canWrite });
+async function plannedPass(deps: PassDeps, rows: readonly CronRow[], existing: QueuedScheduler[]): Promise<PassRun> {
+  const plan = planReconcile(rows, existing, deps.handlers, deps.queueOf);
+  const outcome = await applyPlan(deps.queues, plan, { concurrency: deps.concurrency, canWrite: deps.canWrite });
   for (const spec of outcome.upserted) deps.index.set(spec.id, spec.cronJobId);
   for (const id of outcome.removed) deps.index.delete(id);
   return { result: passResult(plan, outcome), failures: [...plan.failures, ...outcome.failures], interrupted: outcome.interrupted };
@@ -83,7 +95,7 @@ async function plannedPass(deps: PassDeps, rows: readonly CronRow[], existing: J
  * One scheduler, or undefined. BullMQ throws for an absent id shaped like a legacy
  * repeatable key (`a:b:c:d:e`); absent is what that means here.
  */
-async function readScheduler(queue: Queue, id: string): Promise<JobSchedulerJson | undefined> {
+async function readScheduler(queue: Queue, id: string): Promise<Awaited<ReturnType<Queue['getJobScheduler']>> | undefined> {
   try {
     return (await queue.getJobScheduler(id)) ?? undefined;
   } catch (err) {

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { JobInfo } from '@jobs/shared';
+import { jobRef, type JobInfo } from '@jobs/shared';
 import type { App, AppDeps } from '../app-env.js';
 import { enqueueIdempotently } from '../idempotency.js';
 import { ApiProblem } from '../problem.js';
@@ -72,7 +72,18 @@ export function registerJobRoutes(app: App, deps: AppDeps): void {
       });
     }
     const outcome = await enqueueIdempotently(
-      { redis: deps.redis, keys: deps.keys, queue: deps.jobs.queue, handlers: deps.handlers, enqueue: (jobId) => deps.jobs.enqueueJob(body.handler, body.payload, { ...body.options, jobId }) },
+      {
+        redis: deps.redis,
+        keys: deps.keys,
+        queue: deps.jobs.queue,
+        handlers: deps.handlers,
+        // The job is on its handler's queue; its id names that queue off the default one (SPEC §12).
+        locate: (handler, bullId) => {
+          const queueName = deps.jobs.queueOf(handler);
+          return { queue: deps.jobs.queues.get(queueName) ?? deps.jobs.queue, ref: jobRef(queueName, bullId, deps.jobs.queue.name) };
+        },
+        enqueue: (jobId) => deps.jobs.enqueueJob(body.handler, body.payload, { ...body.options, jobId }),
+      },
       c.get('actor'),
       idempotencyKey,
       body,

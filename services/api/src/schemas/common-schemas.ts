@@ -27,7 +27,8 @@ export const conflictResponse = (description: string) => ({ 409: problem(descrip
 
 /** A path id: bounded and printable, so hostile ids never reach Redis or SQL unchecked. */
 export const IdParam = z.object({
-  id: z.string().min(1).max(200).regex(/^[\w.:-]+$/, 'must be letters, digits, and . _ : -').openapi({ param: { name: 'id', in: 'path' } }),
+  // `~` separates the queue from the BullMQ id of a job off the default queue (`reports~42`, SPEC §12).
+  id: z.string().min(1).max(260).regex(/^[\w.:~-]+$/, 'must be letters, digits, and . _ : ~ -').openapi({ param: { name: 'id', in: 'path' } }),
 });
 
 export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({

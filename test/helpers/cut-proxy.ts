@@ -1,0 +1,67 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+export interface CutProxy {
+  port: number;
+  /**
+   * From now on, pass at most `bytes` more bytes from the client to the server, then cut every
+   * connection and stop listening: the server is gone mid-request (a crash, a network split),
+   * with part of a write delivered and the rest not.
+   */
+  cutAfter(bytes: number): void;
+  /** Resolves once the cut has happened. */
+  readonly cut: Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP forwarder to a real server (Redis) that dies part-way through what a client sends, for
+ * tests of what a half-delivered request leaves behind (see `cutAfter`).
+ *
+ * @example
+ * const proxy = await startCutProxy(6379);
+ * proxy.cutAfter(64 * 1024); // the next 64 KiB get through, then Redis "goes away"
+ */
+export async function startCutProxy(targetPort: number): Promise<CutProxy> {
+  const sockets = new Set<Socket>();
+  let budget = Number.POSITIVE_INFINITY;
+  let onCut: () => void = () => {};
+  const cut = new Promise<void>((resolve) => (onCut = resolve));
+  const server: Server = createServer((socket) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    sockets.add(socket).add(upstream);
+    socket.on('data', (chunk: Buffer) => {
+      if (chunk.length <= budget) {
+        budget -= chunk.length;
+        upstream.write(chunk);
+        return;
+      }
+      upstream.write(chunk.subarray(0, budget), () => cutNow());
+      budget = 0;
+    });
+    upstream.on('data', (chunk) => socket.writable && socket.write(chunk));
+    socket.on('error', () => upstream.destroy());
+    upstream.on('error', () => socket.destroy());
+    socket.on('close', () => upstream.destroy());
+    upstream.on('close', () => socket.destroy());
+  });
+  const cutNow = () => {
+    server.close();
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+    onCut();
+  };
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    cutAfter(bytes) {
+      budget = bytes;
+    },
+    cut,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        if (!server.listening) return resolve();
+        server.close(() => resolve());
+      }),
+  };
+}
