@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/namespace.js';
 import { AbortReason, CANCELLED_REASON, putsJobBack, type AbortMessage, type SupersededResult } from './abort/abort-reason.js';
 import type { HeldLock } from './patterns/singleton-lock.js';
-import { enterLimits, limitStatesOf, markPutBack, parkJob, pauseState } from './limits/limit-gate.js';
+import { enterLimits, limitStatesOf, markPutBack, parkHeldJob, parkJob, pauseState } from './limits/limit-gate.js';
 import { logToJob } from './job-log-mirror.js';
 import { putBack, readRestartState, type PutBackReason } from './put-back.js';
 import { newerAtStart, releaseLatest } from './patterns/supersede.js';
@@ -121,7 +121,7 @@ async function runWithPattern(deps: RunDeps, def: AnyJobDefinition, job: Job, to
       if (gate.held) {
         finished = false;
         ctx.log.debug({ dueInMs: gate.dueInMs }, 'held back by a limit: job parked, no attempt spent');
-        return await parkJob(deps.redis, deps.keys, job, token, gate.state, deps.limitDue ?? (() => undefined));
+        return await parkHeldJob(job, token, gate.dueInMs, deps.limitDue ?? (() => undefined));
       }
       lock = gate.slot;
     }

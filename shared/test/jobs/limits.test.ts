@@ -137,9 +137,9 @@ describe('limits across two worker processes', () => {
     const delays = spans.map((s) => s.start - enqueuedAt).sort((a, b) => a - b);
     console.log(`fairness: other key's start delay p50 ${delays[10]} ms, max ${delays.at(-1)} ms behind 2,000 flooding jobs`);
     // The other key's jobs sit behind the 2,000 in BullMQ's wait list: each flooding job is picked
-    // and parked once (~3-4 Redis round trips), then costs nothing. Measured here: ~1.7 s for all 20
-    // on a loaded 2-core machine (bench/flow-control.ts gives the figure on a quiet one).
-    expect(delays.at(-1)!).toBeLessThan(3_000);
+    // and parked once (3 Redis round trips: moveToActive, gate, moveToDelayed), then costs nothing.
+    // Measured here: under 1 s for all 20 on a loaded 2-core machine; room left for a slower CI.
+    expect(delays.at(-1)!).toBeLessThan(2_000);
   });
 });
 

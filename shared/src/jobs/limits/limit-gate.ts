@@ -16,8 +16,9 @@ import { gateScript, parkScript, pauseScript, releaseScript, renewScript } from 
  *   dies) and a sliding-window log of start instants (rate: a start is let in only while fewer
  *   than `max` lie in the last `durationMs`, so no window of that length ever holds more);
  * - a job that passes takes its lease and its start in the same script, then runs;
- * - a job held back is *parked*: moved to BullMQ's delayed set far ahead (no attempt spent, not
- *   failed) and its id pushed onto the state's parked list; nothing runs for it while it waits;
+ * - a job held back is *parked*: the gate pushes its id onto the state's parked list, then its
+ *   worker moves it to BullMQ's delayed set far ahead (no attempt spent, not failed); nothing
+ *   runs for it while it waits;
  * - whoever frees room wakes parked jobs in one script: the end of a run (release), and the
  *   per-process sweeper (limit-sweeper.ts) for room that frees by itself (a rate window sliding
  *   on, a dead holder's lease expiring, a pause ending), driven by the queue's due index, whose
@@ -76,11 +77,11 @@ export type GateResult = { held: false; slot: HeldLock | undefined } | { held: t
 export async function enterLimits(redis: Redis, keys: RedisKeys, job: Job, states: LimitState[], leaseTtlMs: number, onLost: (why: LockLoss) => void): Promise<GateResult> {
   const holder = `${newLockToken()}/${job.id ?? ''}`;
   const sentAt = performance.now();
-  const gateKeys = [keys.jobHash(job.id ?? '')];
-  const args: (string | number)[] = [holder, leaseTtlMs, PUT_BACK_FIELD, 'limited' satisfies PutBackReason, states.length];
+  const gateKeys = [keys.jobHash(job.id ?? ''), keys.limitDue];
+  const args: (string | number)[] = [holder, leaseTtlMs, PUT_BACK_FIELD, 'limited' satisfies PutBackReason, states.length, job.id ?? ''];
   for (const s of states) {
     gateKeys.push(s.keys.run, s.keys.starts, s.keys.parked, s.keys.pause);
-    args.push(s.limit, s.max, s.durationMs);
+    args.push(s.limit, s.max, s.durationMs, s.member);
   }
   const [heldBy, dueInMs] = (await gateScript.run(redis, gateKeys, args)) as [number, number];
   if (heldBy > 0) return { held: true, state: states[heldBy - 1]!, dueInMs };
@@ -100,17 +101,28 @@ const wakeKeys = (keys: RedisKeys, s: LimitState) => [keys.limitDue, `${keys.job
 
 /** Frees `holder`'s slot (if given) and wakes what the state has room for; ms until it is due again, or -1. */
 export async function runWake(redis: Redis, keys: RedisKeys, state: LimitState, holder = ''): Promise<number> {
-  return (await releaseScript.run(redis, wakeKeys(keys, state), [holder, state.limit, state.max, state.durationMs, state.member])) as number;
+  return (await releaseScript.run(redis, wakeKeys(keys, state), [holder, state.limit, state.max, state.durationMs, state.member, keys.jobHash(''), PUT_BACK_FIELD])) as number;
 }
 
 /**
- * Parks the active `job` on `state`: moved to delayed (far ahead, no attempt spent), then onto the
- * state's parked list. Calls `due` with ms until the state is worth looking at again, so this
- * process's sweeper wakes it then. Always rejects: with DelayedError once done.
+ * Finishes parking a job the gate held back (and already pushed onto its state's parked list):
+ * moved to delayed, far ahead, no attempt spent. `due` tells this process's sweeper when the state
+ * may have room. One round trip: a parked job costs nothing more until it is woken. Always
+ * rejects: with DelayedError once done.
+ */
+export async function parkHeldJob(job: Job, token: string | undefined, dueInMs: number, due: (inMs: number) => void): Promise<never> {
+  await job.moveToDelayed(Date.now() + PARK_SAFETY_MS, token);
+  due(dueInMs);
+  throw new DelayedError();
+}
+
+/**
+ * Parks the active `job` on `state` outside the gate (RateLimitedError): moved to delayed (far
+ * ahead, no attempt spent), then onto the state's parked list. Always rejects: with DelayedError.
  */
 export async function parkJob(redis: Redis, keys: RedisKeys, job: Job, token: string | undefined, state: LimitState, due: (inMs: number) => void): Promise<never> {
   await job.moveToDelayed(Date.now() + PARK_SAFETY_MS, token);
-  const inMs = (await parkScript.run(redis, wakeKeys(keys, state), [job.id ?? '', state.limit, state.max, state.durationMs, state.member])) as number;
+  const inMs = (await parkScript.run(redis, wakeKeys(keys, state), [job.id ?? '', state.limit, state.max, state.durationMs, state.member, keys.jobHash(''), PUT_BACK_FIELD])) as number;
   if (inMs >= 0) due(inMs);
   throw new DelayedError();
 }

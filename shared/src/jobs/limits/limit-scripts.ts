@@ -46,54 +46,66 @@ end`;
 /**
  * Wakes as many parked jobs of a state as it has room for: each still-delayed one gets a delayed
  * score in the past, and the queue's marker tells a blocked BullMQ worker to look, so BullMQ's own
- * moveToActive promotes them (ids of jobs removed meanwhile are dropped). Leaves the state in the
- * due index at the instant to look again, or takes it out when nothing is parked. Returns ms until
- * that instant, or -1.
+ * moveToActive promotes them (ids of jobs removed meanwhile are dropped). A job parked by the gate
+ * but not yet moved to delayed by its worker (still marked \`limited\`, one round trip) cannot be
+ * woken yet: it stays at the head and the state is due again in 100 ms, so no wake-up is lost.
+ * Leaves the state in the due index at the instant to look again, or takes it out when nothing
+ * is parked. Returns ms until that instant, or -1.
  */
 const WAKE = `
-local function wake(idx, delayed, marker, run, starts, parked, pause, limit, max, dur, member, now)
+local function wake(idx, delayed, marker, run, starts, parked, pause, limit, max, dur, member, now, jobPrefix, field)
   local n = redis.call('LLEN', parked)
   if n == 0 then redis.call('ZREM', idx, member) return -1 end
   local want, due = room(run, starts, pause, limit, max, dur, now, math.min(n, 200))
   local woken = 0
+  local aside = {}
   while woken < want do
     local id = redis.call('LPOP', parked)
     if not id then break end
     if redis.call('ZSCORE', delayed, id) then
       woken = woken + 1
       redis.call('ZADD', delayed, woken, id)
+    elseif redis.call('HGET', jobPrefix .. id, field) == 'limited' then
+      aside[#aside + 1] = id
     end
   end
+  for i = #aside, 1, -1 do redis.call('LPUSH', parked, aside[i]) end
   if woken > 0 then redis.call('ZADD', marker, 0, '0') end
   if redis.call('LLEN', parked) == 0 then redis.call('ZREM', idx, member) return -1 end
+  if #aside > 0 then due = now + 100
   -- Woken jobs may not all start (another job may take the room first): look again soon.
-  due = due or (now + 1000)
+  elseif not due then due = now + 1000 end
   redis.call('ZADD', idx, due, member)
   return due - now
 end`;
 
 /**
- * GATE: may this run start? KEYS: jobHash, then per state run, starts, parked, pause.
- * ARGV: holder, leaseTtlMs, mark field, mark value, state count, then per state limit, max, dur.
- * Checks every state first, then takes a slot (lease) and a start in each: {0, 0}. Held back by
- * state s: {s, ms until it may have room} and the job's put-back mark set (for its next start).
+ * GATE: may this run start? KEYS: jobHash, due index, then per state run, starts, parked, pause.
+ * ARGV: holder, leaseTtlMs, mark field, mark value, state count, job id, then per state limit,
+ * max, dur, index member. Checks every state first, then takes a slot (lease) and a start in each:
+ * {0, 0}. Held back by state s: the job is parked on it (its id pushed onto the parked list, the
+ * state due in the index by when it may have room, the job's put-back mark set, which also tells
+ * WAKE that its worker is about to move it to delayed): {s, ms until it may have room}.
  */
 export const gateScript = new LuaScript(`${NOW}
 ${ROOM}
 local n = tonumber(ARGV[5])
 for s = 1, n do
-  local k = 1 + (s - 1) * 4
-  local a = 5 + (s - 1) * 3
+  local k = 2 + (s - 1) * 4
+  local a = 6 + (s - 1) * 4
   local want, due = room(KEYS[k + 1], KEYS[k + 2], KEYS[k + 4], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), now, 1)
   if want < 1 then
-    if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[3], ARGV[4]) end
+    if redis.call('EXISTS', KEYS[1]) == 0 then return {s, due - now} end
+    redis.call('HSET', KEYS[1], ARGV[3], ARGV[4])
+    redis.call('RPUSH', KEYS[k + 3], ARGV[6])
+    redis.call('ZADD', KEYS[2], 'LT', due, ARGV[a + 4])
     return {s, due - now}
   end
 end
 local ttl = tonumber(ARGV[2])
 for s = 1, n do
-  local k = 1 + (s - 1) * 4
-  local a = 5 + (s - 1) * 3
+  local k = 2 + (s - 1) * 4
+  local a = 6 + (s - 1) * 4
   if tonumber(ARGV[a + 1]) > 0 then
     redis.call('ZADD', KEYS[k + 1], now + ttl, ARGV[1])
     redis.call('PEXPIRE', KEYS[k + 1], ttl * 2)
@@ -106,25 +118,26 @@ end
 return {0, 0}`);
 
 /**
- * PARK: a held-back job, already moved to delayed (far ahead), joins its state's parked list; the
- * state is woken at once in case room appeared between the gate and now (no lost wake-up).
- * KEYS: idx, delayed, marker, run, starts, parked, pause. ARGV: jobId, limit, max, dur, member.
+ * PARK: a job put back by RateLimitedError, already moved to delayed (far ahead), joins its
+ * state's parked list; the state is woken at once in case room appeared meanwhile.
+ * KEYS: idx, delayed, marker, run, starts, parked, pause. ARGV: jobId, limit, max, dur, member,
+ * job key prefix, mark field.
  */
 export const parkScript = new LuaScript(`${NOW}
 ${ROOM}
 ${WAKE}
 redis.call('RPUSH', KEYS[6], ARGV[1])
-return wake(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], now)`);
+return wake(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], now, ARGV[6], ARGV[7])`);
 
 /**
  * RELEASE (holder given) or WAKE (holder ''): frees the holder's slot and wakes parked jobs.
- * KEYS as PARK. ARGV: holder, limit, max, dur, member.
+ * KEYS as PARK. ARGV: holder, limit, max, dur, member, job key prefix, mark field.
  */
 export const releaseScript = new LuaScript(`${NOW}
 ${ROOM}
 ${WAKE}
 if ARGV[1] ~= '' then redis.call('ZREM', KEYS[4], ARGV[1]) end
-return wake(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], now)`);
+return wake(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], now, ARGV[6], ARGV[7])`);
 
 /** RENEW: extends the holder's lease if it still holds it (1), else 0. KEYS: run. ARGV: holder, ttlMs. */
 export const renewScript = new LuaScript(`${NOW}
