@@ -33,6 +33,7 @@ describe('worker entry point', () => {
       QUEUE_PREFIX: prefix,
       DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
       WEBHOOK_SIGNING_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      WEBHOOK_SECRET_KEY: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
       WORKER_PORT: '0',
       LOG_LEVEL: 'info',
     };
@@ -59,7 +60,7 @@ describe('worker entry point', () => {
         });
         expect(info.result).toEqual({ message: 'hello' });
         const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
-        expect(metrics).toMatch(/jobs_processed_total\{handler="echo",outcome="completed",service="worker"\} 1/);
+        expect(metrics).toMatch(/jobs_processed_total\{queue="jobs",handler="echo",outcome="completed",service="worker"\} 1/);
         expect(metrics).toMatch(/queue_jobs\{queue="jobs",state="completed",service="worker"\} 1/);
       } finally {
         await client.close();

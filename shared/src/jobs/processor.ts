@@ -93,10 +93,10 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         aborts.jobEnded(ctx.jobId);
         const seconds = (performance.now() - started) / 1000;
         if (isSupersededResult(result)) {
-          metrics.record(handlerName, 'superseded', seconds);
+          metrics.record(job.queueName, handlerName, 'superseded', seconds);
           return result;
         }
-        metrics.record(handlerName, 'completed', seconds);
+        metrics.record(job.queueName, handlerName, 'completed', seconds);
         // Every completion is counted in metrics; the log keeps the ones worth reading (slow or
         // retried) at info, so a busy worker does not spend a tenth of its time logging no-ops.
         const notable = seconds * 1000 >= NOTABLE_MS || ctx.attempt > 1;
@@ -107,12 +107,12 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         aborts.jobEnded(ctx.jobId);
         const seconds = (performance.now() - started) / 1000;
         if (err instanceof DelayedError) {
-          metrics.record(handlerName, 'requeued', seconds);
+          metrics.record(job.queueName, handlerName, 'requeued', seconds);
         } else if (err instanceof UnrecoverableError && err.message === CANCELLED_REASON) {
-          metrics.record(handlerName, 'cancelled', seconds);
+          metrics.record(job.queueName, handlerName, 'cancelled', seconds);
         } else {
           const willRetry = !(err instanceof UnrecoverableError) && ctx.attempt < ctx.maxAttempts;
-          metrics.record(handlerName, willRetry ? 'retrying' : 'failed', seconds);
+          metrics.record(job.queueName, handlerName, willRetry ? 'retrying' : 'failed', seconds);
           ctx.log.error({ err, type: ctx.type, attempt: ctx.attempt, maxAttempts: ctx.maxAttempts, willRetry, durationMs: Math.round(seconds * 1000) }, 'job failed');
         }
         throw err;

@@ -4,22 +4,35 @@ import { Gauge, type Registry } from 'prom-client';
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'waiting-children'] as const;
 
 /**
- * `queue_jobs{queue,state}`: read from Redis when Prometheus scrapes (one call), not polled.
- * An unreachable Redis leaves the last values and the scrape still answers.
+ * `queue_jobs{queue,state}` for every queue in `queues`: read from Redis when Prometheus scrapes
+ * (one `getJobCounts` per queue, all in parallel), not polled. A queue whose Redis does not
+ * answer keeps its last values and the scrape still answers. Takes one queue or several.
+ *
+ * @example
+ * registerQueueDepth(registry, jobs.queues.values());
  */
-export function registerQueueDepth(registry: Registry, queue: Queue): void {
+export function registerQueueDepth(registry: Registry, queues: Queue | Iterable<Queue>): void {
+  const list: Queue[] = isQueue(queues) ? [queues] : [...queues];
   new Gauge({
     name: 'queue_jobs',
     help: 'Jobs in the queue by state',
     labelNames: ['queue', 'state'],
     registers: [registry],
     async collect() {
-      try {
-        const counts = await queue.getJobCounts(...STATES);
-        for (const state of STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
-      } catch {
-        // Redis is down: /readyz says so; the scrape keeps working.
-      }
+      await Promise.all(
+        list.map(async (queue) => {
+          try {
+            const counts = await queue.getJobCounts(...STATES);
+            for (const state of STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
+          } catch {
+            // Redis is down: /readyz says so; the scrape keeps working.
+          }
+        }),
+      );
     },
   });
+}
+
+function isQueue(value: Queue | Iterable<Queue>): value is Queue {
+  return typeof (value as Partial<Queue>).getJobCounts === 'function';
 }
