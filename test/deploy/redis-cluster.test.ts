@@ -16,6 +16,7 @@ import {
   loadConfig,
   parseRedisUrl,
   publishCronChanged,
+  queuePrefix,
   redisKeys,
   startCronScheduler,
   type JobClient,
@@ -23,6 +24,7 @@ import {
 } from '../../shared/src/index.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { allTestHandlers } from '../fixtures/test-handlers.js';
+import { queueHandlers } from '../fixtures/queue-handlers.js';
 import { captureLogger, sleepUntil } from '../helpers/index.js';
 
 const run = promisify(execFile);
@@ -48,10 +50,12 @@ describe('REDIS_URL for Redis Cluster (SPEC §2)', () => {
     }
   });
 
-  it('config accepts a cluster URL only with a hash-tagged QUEUE_PREFIX', () => {
+  it('config accepts a cluster URL with a hash-tagged QUEUE_PREFIX (one slot) or one without braces (a slot per queue)', () => {
     expect(loadConfig({ APP_ENV: 'test', REDIS_URL: 'redis+cluster://a:7000,b:7001', QUEUE_PREFIX: '{jobs}' }).redisUrl).toBe('redis+cluster://a:7000,b:7001');
-    expect(() => loadConfig({ APP_ENV: 'test', REDIS_URL: 'redis+cluster://a:7000' })).toThrow(ConfigError);
-    expect(() => loadConfig({ APP_ENV: 'test', REDIS_URL: 'redis+cluster://a:7000' })).toThrow(/QUEUE_PREFIX must contain a hash tag/);
+    expect(loadConfig({ APP_ENV: 'test', REDIS_URL: 'redis+cluster://a:7000' }).queuePrefix).toBe('bull');
+    expect(() => loadConfig({ APP_ENV: 'test', REDIS_URL: 'redis+cluster://a:7000', QUEUE_PREFIX: '{}jobs' })).toThrow(ConfigError);
+    expect(() => loadConfig({ APP_ENV: 'test', REDIS_URL: 'redis+cluster://a:7000', QUEUE_PREFIX: '{}jobs' })).toThrow(/QUEUE_PREFIX has braces but no hash tag/);
+    expect([queuePrefix('{jobs}', 'reports', true), queuePrefix('bull', 'reports', true), queuePrefix('bull', 'reports', false)]).toEqual(['{jobs}', 'bull:{reports}', 'bull']);
     expect(() => loadConfig({ APP_ENV: 'test', REDIS_URL: 'redis+cluster://a:x' })).toThrow(/REDIS_URL has a bad cluster node/);
     expect([hasHashTag('{jobs}'), hasHashTag('app{jobs}'), hasHashTag('{}jobs'), hasHashTag('bull')]).toEqual([true, true, false, false]);
   });
@@ -218,4 +222,44 @@ describe('worker, job client and scheduler on a real 3-master Redis Cluster, pre
       expect(await redis.cluster('KEYSLOT', key)).toBe(slot);
     }
   });
+  // Runs last: it puts keys on other masters than the {jobs} one, which the test above counts.
+  it('with a QUEUE_PREFIX without hash tag each queue hashes to a slot of its own (SPEC §12): a job of each runs, cancel and supersede work per queue', async () => {
+    const prefix = 'perq';
+    const worker2 = createWorker({ handlers: queueHandlers, redisUrl: cluster.url, prefix, concurrency: 3, logger: captureLogger('warn').log, shutdownTimeoutMs: 2_000 });
+    const client2 = createJobClient({ handlers: queueHandlers, redisUrl: cluster.url, prefix });
+    try {
+      await worker2.waitUntilReady();
+      // `jobs` hashes to slot 9631, `reports` to 5152: two slots, served by two different masters here.
+      const [jobsSlot, reportsSlot] = await Promise.all([redis.cluster('KEYSLOT', 'perq:{jobs}:jobs:wait'), redis.cluster('KEYSLOT', 'perq:{reports}:reports:wait')]);
+      expect(jobsSlot).not.toBe(reportsSlot);
+      const slots = await redis.cluster('SLOTS');
+      const owner = (slot: number) => slots.find(([from, to]) => slot >= from && slot <= to)![2]![1];
+      expect(owner(Number(jobsSlot))).not.toBe(owner(Number(reportsSlot)));
+
+      const list = '{perq-test}:notes';
+      const ids = [await client2.enqueueJob('onDefault', { list, tag: 'a', ms: 0 }), await client2.enqueueJob('onReports', { list, tag: 'b', ms: 0 })];
+      expect(ids[1]).toMatch(/^reports~/);
+      await sleepUntil(async () => (await Promise.all(ids.map((id) => client2.getJob(id)))).every((job) => job?.state === 'completed'), { timeoutMs: 15_000, message: 'a job of each queue completed' });
+
+      const slow = await client2.enqueueJob('onReports', { list, tag: 'slow', ms: 30_000 });
+      await sleepUntil(async () => (await redis.lrange(list, 0, -1)).some((raw) => raw.includes('"slow"')), { message: 'slow started' });
+      expect(await client2.cancelJob(slow)).toBe('aborting');
+      await sleepUntil(async () => (await client2.getJob(slow))?.state === 'cancelled', { message: 'cancelled on reports' });
+
+      const older = await client2.enqueueJob('latestReport', { list, tag: 'k', ms: 30_000 });
+      await sleepUntil(async () => (await client2.getJob(older))?.state === 'active', { message: 'older running' });
+      const newer = await client2.enqueueJob('latestReport', { list, tag: 'k', ms: 0 });
+      await sleepUntil(async () => (await client2.getJob(newer))?.state === 'completed', { message: 'newer completed' });
+      await sleepUntil(async () => (await client2.getJob(older))?.state === 'superseded', { message: 'older superseded' });
+
+      // Every key of a queue sits in its queue's slot: BullMQ's and ours.
+      for (const [queue, slot] of [['jobs', jobsSlot], ['reports', reportsSlot]] as const) {
+        const keys = redisKeys(queuePrefix(prefix, queue, true), queue);
+        for (const key of [keys.abortChannel, keys.abortFlag('1'), keys.supersedeSeq, keys.supersedeLatest('latestReport', 'report:k')]) expect(await redis.cluster('KEYSLOT', key)).toBe(slot);
+      }
+    } finally {
+      await client2.close();
+      await worker2.close();
+    }
+  }, 60_000);
 });
