@@ -10,9 +10,11 @@ import { problem } from './problem.js';
 import { registerCronJobRoutes } from './routes/cron-job-routes.js';
 import { registerHandlerRoutes } from './routes/handler-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerJobListRoutes } from './routes/job-list-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
 import { registerJwksRoutes } from './routes/jwks-routes.js';
 import { registerOpenApiRoutes } from './routes/openapi-routes.js';
+import { registerQueueRoutes } from './routes/queue-routes.js';
 import { registerWebhookEventRoutes } from './routes/webhook-event-routes.js';
 import { registerWebhookSubscriptionRoutes } from './routes/webhook-subscription-routes.js';
 import { validationHook } from './validation-hook.js';
@@ -31,20 +33,22 @@ export function createApp(deps: AppDeps): App {
   // Not strict: `/bullBoard/` and `/healthz/` must reach the same routes as without the slash.
   const app = new OpenAPIHono<AppEnv>({ strict: false, defaultHook: validationHook });
 
-  registerQueueDepth(deps.metrics, deps.jobs.queue);
+  registerQueueDepth(deps.metrics, deps.jobs.queues.values());
   app.use('*', requestContext(deps.log));
   app.use('/api/*', limitBody, requireJsonBody);
   app.use('/api/admin/*', authorizeAdminApi(deps.auth));
 
   registerHealthRoutes(app, deps);
   registerJobRoutes(app, deps);
+  registerJobListRoutes(app, deps);
+  registerQueueRoutes(app, deps);
   registerHandlerRoutes(app, deps);
   registerCronJobRoutes(app, deps);
   registerWebhookSubscriptionRoutes(app, deps);
   registerWebhookEventRoutes(app, deps);
   registerJwksRoutes(app, deps.signingKeys);
   registerOpenApiRoutes(app);
-  mountBullBoard(app, { config: deps.config, log: deps.log, queues: [deps.jobs.queue] });
+  mountBullBoard(app, { config: deps.config, log: deps.log, queues: [...deps.jobs.queues.values()] });
 
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);

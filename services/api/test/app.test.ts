@@ -79,7 +79,7 @@ describe('api app: health, errors, OpenAPI', () => {
     expect(res.status).toBe(200);
     const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths['/api/admin/job']!)).toEqual(['post']);
+    expect(Object.keys(doc.paths['/api/admin/job']!).sort()).toEqual(['get', 'post']);
     expect(Object.keys(doc.paths['/api/admin/job/{id}']!).sort()).toEqual(['delete', 'get']);
     expect(doc.paths['/api/admin/handler']).toBeDefined();
     for (const path of ['/healthz', '/readyz', '/metrics']) expect(Object.keys(doc.paths[path] ?? {}), path).toEqual(['get']);
