@@ -32,12 +32,12 @@ export function queueNamesOf(handlers: HandlerMap, defaultQueue: string): string
 // A job on the default queue keeps its plain BullMQ id, so existing callers, stored ids and
 // URLs keep working. A job on another queue is `<queue>~<BullMQ id>`, e.g. `reports~42`.
 // Why `~`: it is an RFC 3986 unreserved character, so the id goes into `/api/admin/job/:id` as
-// it is; and no default-queue id contains it: BullMQ generates integers, scheduler runs are
-// `repeat:<scheduler id>:<millis>` with scheduler ids limited to letters, digits, `_ . -`
-// (API schema; the scheduler skips other rows), and custom `jobId`s are `[\w.-]` (job-options).
-// `.`, `-` and `_` could not serve: custom ids and queue names contain them. `:` could not: it
-// is in scheduler job ids. So the first `~` splits a reference, and an id without one is the
-// default queue's.
+// it is; and no default-queue id reads `<queue name>~…`: BullMQ generates integers, scheduler
+// runs are `repeat:<scheduler id>:<millis>` (a `:` before any `~`, and `:` is never in a queue
+// name), and custom `jobId`s are `[\w.-]` (job-options.ts). `.`, `-` and `_` could not serve:
+// custom ids and queue names contain them; `:` could not: it is in scheduler job ids. So a
+// reference splits at its first `~` when what precedes it is a queue name, and any other id is
+// the default queue's.
 
 /** Separates the queue from the BullMQ id in a job reference. */
 export const JOB_REF_SEPARATOR = '~';
