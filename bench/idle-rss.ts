@@ -167,6 +167,7 @@ async function main(): Promise<void> {
     QUEUE_PREFIX: prefix,
     DATABASE_URL: databaseUrlFor(db.schema),
     WEBHOOK_SIGNING_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    WEBHOOK_SECRET_KEY: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
   };
   console.log(`env: NODE_ENV=production APP_ENV=production LOG_LEVEL=info QUEUE_PREFIX=${prefix} DATABASE_URL=<private schema ${db.schema}, migrated>`);
   console.log('     WEBHOOK_SIGNING_KEY=<fresh RSA-2048 PEM>, AUTH_JWT_SECRET (api only), own free port each; nothing else inherited but PATH and HOME.');

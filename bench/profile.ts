@@ -207,6 +207,7 @@ async function profileEnqueue(redisServer: PrivateRedis, db: TestDatabase, auth:
     QUEUE_PREFIX: prefix,
     DATABASE_URL: databaseUrlFor(db.schema),
     WEBHOOK_SIGNING_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    WEBHOOK_SECRET_KEY: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
     ...(auth ? { AUTH_JWT_SECRET: secret } : {}),
   };
   const profDir = join(OUT, `tmp-${name}`);

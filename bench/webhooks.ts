@@ -1,7 +1,8 @@
 /**
  * Webhook deliveries per second from ONE worker process to a local receiver that answers 200 at
- * once, with signing (RSA-2048) and one `webhook_event` row per attempt, at worker concurrency
- * 10 and 50; plus the CPU cost of signing, and a raw BullMQ Worker that only POSTs (the ceiling).
+ * once, with both signatures (RSA-2048, SPEC §8, and the subscription's Standard Webhooks
+ * HMAC-SHA256, SPEC §18) and one `webhook_event` row per attempt, at worker concurrency 10 and 50;
+ * plus the CPU cost of signing (RSA alone vs both), and a raw BullMQ Worker that only POSTs (the ceiling).
  *
  *   npm run bench:webhooks
  *   BENCH_JOBS=1000 BENCH_REPS=1 npm run bench:webhooks   # quick check
@@ -33,9 +34,11 @@ import {
   createDatabase,
   createJobClient,
   createLogger,
+  generateSubscriptionSecret,
   jobHandlers,
   loadConfig,
   loadSigningKeys,
+  loadWebhookSecretBox,
   requestBodyOf,
   type DatabaseHandle,
   type JobClient,
@@ -101,7 +104,7 @@ function gitState(): string {
   try {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const dirty = git('status', '--porcelain', '--', 'shared/src').split('\n').filter(Boolean).length;
-    const path = ['jobs/handlers/send-webhook.ts', 'webhooks/signature.ts', 'webhooks/http-delivery.ts', 'jobs/worker.ts', 'jobs/processor.ts', 'db/database.ts'].map((f) => `shared/src/${f}`);
+    const path = ['jobs/handlers/send-webhook.ts', 'webhooks/signature.ts', 'webhooks/subscription-secret.ts', 'webhooks/secret-box.ts', 'webhooks/http-delivery.ts', 'jobs/worker.ts', 'jobs/processor.ts', 'db/database.ts'].map((f) => `shared/src/${f}`);
     const touched = git('status', '--porcelain', '--', ...path).split('\n').filter(Boolean).map((l) => l.replace(/^\s*\S+\s+/, '').replace('shared/src/', ''));
     const measured = touched.length ? `uncommitted on the measured path: ${touched.join(', ')}` : 'measured path (send-webhook, signature, http-delivery, worker, processor) as committed';
     return `git ${git('rev-parse', '--short', 'HEAD')}${dirty ? ` + ${dirty} uncommitted change(s) in shared/src` : ', shared/src clean'}; ${measured}`;
@@ -134,14 +137,19 @@ async function header(db: TestDatabase['db']): Promise<void> {
   console.log(`setup: receiver = child process pid ${receiver!.pid} (node:http on ${receiver!.origin}, answers 200 "ok" once the body is read);`);
   console.log(`       worker = createWorker + sendWebhook IN THIS PROCESS (pid ${process.pid}), one fresh worker + webhook runtime per run,`);
   console.log(`       Postgres pool ${WORKER_POOL}${WORKER_POOL === 10 ? ' (worker service default)' : ' (BENCH_POOL; the worker service uses 10)'}, logger at info → /dev/null, Prometheus metrics on,`);
-  console.log(`       1 RSA-2048 signing key (no rotation), WEBHOOK_TIMEOUT_MS ${loadConfig({ APP_ENV: 'test' }).webhook.timeoutMs}, allowPrivateNetworks (loopback).`);
+  console.log(`       1 RSA-2048 signing key (no rotation) + the subscription's Standard Webhooks secret (AES-256-GCM at rest), WEBHOOK_TIMEOUT_MS ${loadConfig({ APP_ENV: 'test' }).webhook.timeoutMs}, allowPrivateNetworks (loopback).`);
   console.log('       Shared machine: other processes may take CPU; CPU-time figures are less sensitive to that than rates.\n');
 }
 
-function signingSection(cost: SignCost, nKeys: number): void {
-  console.log(`## Signing: webhookHeaders(...) one call at a time (RSA on the libuv thread pool), ${nKeys} key(s), ${cost.bodyBytes} B body (a typical delivery)`);
-  console.log(`   ${fmtInt(cost.ops)} calls in ${(SIGN_MS / 1000).toFixed(1)} s: ${cost.cpuUsPerOp.toFixed(1)} µs CPU/op → ${fmtInt(cost.opsPerCoreSec)} ops/s per core`);
-  console.log(`   (wall ${cost.wallUsPerOp.toFixed(1)} µs/op = ${fmtInt(1e6 / cost.wallUsPerOp)} ops/s; wall > CPU means other processes had the core part of the time)\n`);
+function signingSection(rsa: SignCost, both: SignCost, nKeys: number): void {
+  console.log(`## Signing: webhookHeaders(...) one call at a time (RSA on the libuv thread pool), ${nKeys} key(s), ${rsa.bodyBytes} B body (a typical delivery)`);
+  const line = (label: string, cost: SignCost) =>
+    `   ${label} ${fmtInt(cost.ops)} calls in ${(SIGN_MS / 1000).toFixed(1)} s: ${cost.cpuUsPerOp.toFixed(1)} µs CPU/op → ${fmtInt(cost.opsPerCoreSec)} ops/s per core (wall ${cost.wallUsPerOp.toFixed(1)} µs/op)`;
+  console.log(line('RSA alone                          ', rsa));
+  console.log(line('RSA + Standard Webhooks (both sigs)', both));
+  const extra = both.cpuUsPerOp - rsa.cpuUsPerOp;
+  console.log(`   Standard Webhooks adds ${extra.toFixed(1)} µs CPU per delivery (AES-256-GCM decrypt of the secret + HMAC-SHA256), ${fmtPct(extra / rsa.cpuUsPerOp)} of the RSA signature`);
+  console.log('   (wall > CPU means other processes had the core part of the time; a difference within a few µs is noise)\n');
 }
 
 type Side = 'signed' | 'raw';
@@ -219,7 +227,7 @@ async function throughput(rc: WebhookRunContext): Promise<{ results: Results; pr
 }
 
 function signingShare(results: Results, cost: SignCost): void {
-  console.log('## Share of time spent signing (signing CPU µs from the loop above × signed deliveries/s)');
+  console.log('## Share of time spent signing (both signatures: signing CPU µs from the loop above × signed deliveries/s)');
   console.log(`${pad('conc', 5)}${pad('signed/s', 10)}${pad('µs/delivery', 13)}${pad('sign µs', 9)}${pad('share of 1 core', 17)}${pad('share of worker CPU', 21)}`);
   for (const [c, runs] of results) {
     const best = bestRun(runs.signed);
@@ -335,11 +343,15 @@ await runBench(
     await header(testDb.db);
 
     const body = JSON.stringify(requestBodyOf(deliveryPayload('00000000-0000-4000-8000-000000000000', 1234)));
-    progress(`signing loop: ${SIGN_MS} ms`);
-    const cost = await measureSigning(keys, body, SIGN_MS);
-    signingSection(cost, keys.length);
+    const secretBox = await loadWebhookSecretBox(config);
+    const subscriptionId = '00000000-0000-4000-8000-000000000000';
+    const standard = { box: secretBox, subscriptionId, ciphertext: secretBox.encrypt(generateSubscriptionSecret(), subscriptionId) };
+    progress(`signing loops: 2 × ${SIGN_MS} ms (RSA alone, then both signatures)`);
+    const rsaCost = await measureSigning(keys, body, SIGN_MS);
+    const cost = await measureSigning(keys, body, SIGN_MS, 200, standard);
+    signingSection(rsaCost, cost, keys.length);
 
-    const rc: WebhookRunContext = { redisUrl: REDIS_URL, producer, admin, newPrefix, receiver, db: workerDb.db, keys, config, logger, jobs };
+    const rc: WebhookRunContext = { redisUrl: REDIS_URL, producer, admin, newPrefix, receiver, db: workerDb.db, keys, secretBox, config, logger, jobs };
     const { results } = await throughput(rc);
     signingShare(results, cost);
     const pass = targets(results);

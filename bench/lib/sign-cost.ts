@@ -1,9 +1,11 @@
 /**
  * The CPU cost of `webhookHeaders(...)` (RSA-2048 PKCS#1 v1.5 SHA-256 per key), one call at a
- * time. The RSA work runs on libuv's thread pool; process CPU time counts every thread.
+ * time; with `standard`, also what `sendWebhook` adds for Standard Webhooks (SPEC §18): decrypt
+ * the subscription's secret (AES-256-GCM) and HMAC-SHA256 the body. The RSA work runs on libuv's
+ * thread pool; process CPU time counts every thread.
  */
 import { performance } from 'node:perf_hooks';
-import { webhookHeaders, type SigningKey } from '../../shared/src/index.js';
+import { webhookHeaders, type SigningKey, type WebhookSecretBox } from '../../shared/src/index.js';
 
 export interface SignCost {
   ops: number;
@@ -16,12 +18,23 @@ export interface SignCost {
   bodyBytes: number;
 }
 
-/** Calls `webhookHeaders` exactly as `sendWebhook` does, for `durationMs` after `warmup` calls. */
-export async function measureSigning(keys: readonly SigningKey[], body: string, durationMs: number, warmup = 200): Promise<SignCost> {
+/** A subscription's stored secret, decrypted per call as `sendWebhook` does. */
+export interface StandardSecret {
+  box: WebhookSecretBox;
+  subscriptionId: string;
+  ciphertext: string;
+}
+
+/**
+ * Calls `webhookHeaders` exactly as `sendWebhook` does, for `durationMs` after `warmup` calls:
+ * RSA alone, or with `standard` the secret's decryption and the HMAC too.
+ */
+export async function measureSigning(keys: readonly SigningKey[], body: string, durationMs: number, warmup = 200, standard?: StandardSecret): Promise<SignCost> {
   let sink = 0;
   const once = async (i: number) => {
-    const headers = await webhookHeaders({ webhookId: `evt_bench_${i}`, timestamp: Math.floor(Date.now() / 1000), body, keys });
-    sink += headers['x-webhook-signature'].length;
+    const secrets = standard ? [standard.box.decrypt(standard.ciphertext, standard.subscriptionId)] : undefined;
+    const headers = await webhookHeaders({ webhookId: `evt_bench_${i}`, timestamp: Math.floor(Date.now() / 1000), body, keys, ...(secrets ? { secrets } : {}) });
+    sink += headers['x-webhook-signature']!.length + (headers['webhook-signature']?.length ?? 0);
   };
   for (let i = 0; i < warmup; i++) await once(i);
   const cpu0 = process.cpuUsage();

@@ -2,20 +2,23 @@
  * The runs of bench/webhooks.ts. Each run uses a fresh queue prefix and (signed runs) a fresh
  * subscription, pre-fills the queue, then starts a worker IN THIS PROCESS and times it from
  * construction to the last 'completed' event:
- * - `signedRun`: the library's `createWorker` running the real `sendWebhook` handler, with the
- *   services the worker service gives it (webhook runtime, Postgres pool of 10, metrics, logger at info);
+ * - `signedRun`: the library's `createWorker` running the real `sendWebhook` handler (RSA and
+ *   Standard Webhooks HMAC signatures), with the services the worker service gives it (webhook runtime, Postgres pool of 10, metrics, logger at info);
  * - `rawRun`: a plain BullMQ Worker whose processor only POSTs the body with the same undici
  *   client (no signing, no DB, no library wrapper): the ceiling of the delivery loop.
  */
+import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
+import { Webhook } from 'standardwebhooks';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import {
   createMetricsRegistry,
   createWebhookHttpClient,
   createWebhookMetrics,
+  generateSubscriptionSecret,
   createWorker,
   jobHandlers,
   jwks,
@@ -29,6 +32,7 @@ import {
   type SendWebhookPayload,
   type SigningKey,
   type WebhookRuntime,
+  type WebhookSecretBox,
 } from '../../shared/src/index.js';
 import { startCpuProfile, type CpuProfile } from './cpu-profile.js';
 import type { ReceiverChild, ReceiverStats } from './receiver-child.js';
@@ -50,6 +54,8 @@ export interface WebhookRunContext {
   /** The worker's database: the private schema, pooled like the worker service (10 unless BENCH_POOL). */
   db: Kysely<Database>;
   keys: SigningKey[];
+  /** Encrypts the subscriptions' Standard Webhooks secrets, as the worker's `WEBHOOK_SECRET_KEY`. */
+  secretBox: WebhookSecretBox;
   config: Config;
   logger: Logger;
   /** Enqueues the breaker's outbox events (never used when every delivery succeeds). */
@@ -185,11 +191,13 @@ export interface SignedRunOptions {
 export async function signedRun(rc: WebhookRunContext, concurrency: number, jobs: number, options: SignedRunOptions = {}): Promise<RunResult> {
   const prefix = rc.newPrefix();
   const queue = new Queue(QUEUE_NAME, { connection: rc.producer, prefix });
-  const { id: subscriptionId } = await rc.db
+  // As the API creates one: with its Standard Webhooks secret, so deliveries carry both signatures.
+  const subscriptionId = randomUUID();
+  const secret = generateSubscriptionSecret();
+  await rc.db
     .insertInto('webhook_subscription')
-    .values({ url: `${rc.receiver.origin}/hooks/${prefix}`, events: ['*'], description: 'bench' })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+    .values({ id: subscriptionId, url: `${rc.receiver.origin}/hooks/${prefix}`, events: ['*'], description: 'bench', secret_ciphertext: rc.secretBox.encrypt(secret, subscriptionId) })
+    .execute();
   try {
     await fill(queue, subscriptionId, jobs);
     const before = await rc.receiver.stats();
@@ -202,6 +210,7 @@ export async function signedRun(rc: WebhookRunContext, concurrency: number, jobs
         const http = createWebhookHttpClient({ timeoutMs: rc.config.webhook.timeoutMs, allowPrivateNetworks: true });
         const webhooks: WebhookRuntime = {
           signingKeys: timer ? timer.keys(rc.keys) : rc.keys,
+          secretBox: rc.secretBox,
           http: timer ? timer.http(http) : http,
           failureThreshold: rc.config.webhook.failureThreshold,
           eventRetentionDays: rc.config.webhook.eventRetentionDays,
@@ -239,7 +248,7 @@ export async function signedRun(rc: WebhookRunContext, concurrency: number, jobs
       .where('subscription_id', '=', subscriptionId)
       .executeTakeFirstOrThrow();
     r.rows = counts;
-    r.signature = checkSignature(after, rc.keys);
+    r.signature = checkSignature(after, rc.keys, secret);
     return r;
   } finally {
     await queue.close();
@@ -247,10 +256,12 @@ export async function signedRun(rc: WebhookRunContext, concurrency: number, jobs
   }
 }
 
-function checkSignature(stats: ReceiverStats, keys: SigningKey[]): string {
+/** Whether the last request verifies both ways: RSA against the JWKS, and with the standardwebhooks library. */
+function checkSignature(stats: ReceiverStats, keys: SigningKey[], secret: string): string {
   if (!stats.last) return 'no request seen';
   try {
     const { webhookId } = verifyWebhook({ headers: stats.last.headers, rawBody: stats.last.body, keys: jwks(keys) });
+    new Webhook(secret).verify(stats.last.body, stats.last.headers as Record<string, string>);
     return `ok (${webhookId}, ${Buffer.byteLength(stats.last.body)} B body)`;
   } catch (err) {
     return `FAILED: ${(err as Error).message}`;

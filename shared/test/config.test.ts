@@ -50,7 +50,7 @@ describe('loadConfig', () => {
   });
 
   it('AUTH_JWKS_URL must be https outside local and test, with one line naming it; http is fine in local and test', () => {
-    const deployed = { APP_ENV: 'production', DATABASE_URL: pg, WEBHOOK_SIGNING_KEY_FILE: '/k' };
+    const deployed = { APP_ENV: 'production', DATABASE_URL: pg, WEBHOOK_SIGNING_KEY_FILE: '/k', WEBHOOK_SECRET_KEY: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=' };
     expect(() => loadConfig({ ...deployed, AUTH_JWKS_URL: 'http://idp.example.com/.well-known/jwks.json' })).toThrow(
       new ConfigError('AUTH_JWKS_URL', 'must use https when APP_ENV=production (http is allowed in local and test only) (got http:)'),
     );
@@ -60,7 +60,7 @@ describe('loadConfig', () => {
   });
 
   it('treats empty values as unset and keeps private networks closed outside local/test', () => {
-    const config = loadConfig({ APP_ENV: 'staging', DATABASE_URL: pg, WEBHOOK_SIGNING_KEY_FILE: '/k', PORT: '' });
+    const config = loadConfig({ APP_ENV: 'staging', DATABASE_URL: pg, WEBHOOK_SIGNING_KEY_FILE: '/k', WEBHOOK_SECRET_KEY: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=', PORT: '' });
     expect(config.port).toBe(8000);
     expect(config.isLocal).toBe(false);
     expect(config.webhook.allowPrivateNetworks).toBe(false);

@@ -13,7 +13,7 @@ describe('openServiceDatabase', () => {
   it('waits (logging once) while Postgres is unreachable, and opens it when it appears', async () => {
     const port = await freePort();
     proxy = await startTcpProxy({ targetPort: 5432, port, listenNow: false });
-    const config = loadConfig({ APP_ENV: 'staging', DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/test`, WEBHOOK_SIGNING_KEY_FILE: '/unused' });
+    const config = loadConfig({ APP_ENV: 'staging', DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/test`, WEBHOOK_SIGNING_KEY_FILE: '/unused', WEBHOOK_SECRET_KEY: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=' });
     const { log, lines } = captureLogger();
     const opening = openServiceDatabase(config, log, { retryMs: 50 });
     await sleepUntil(() => lines.some((l) => l.msg === 'database unreachable: waiting for it'));
@@ -30,7 +30,7 @@ describe('openServiceDatabase', () => {
   });
 
   it('fails at once for a database that does not exist', async () => {
-    const config = loadConfig({ APP_ENV: 'staging', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/no_such_database', WEBHOOK_SIGNING_KEY_FILE: '/unused' });
+    const config = loadConfig({ APP_ENV: 'staging', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/no_such_database', WEBHOOK_SIGNING_KEY_FILE: '/unused', WEBHOOK_SECRET_KEY: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=' });
     await expect(openServiceDatabase(config, captureLogger().log, { retryMs: 50 })).rejects.toThrow(/does not exist/);
   });
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,7 +38,7 @@ const dotenv: Record<string, string> = Object.fromEntries(
     .filter((l) => /^\w+=/.test(l))
     .map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]),
 );
-const filledEnv = { ...dotenv, POSTGRES_PASSWORD: 'pw', AUTH_JWT_SECRET: 'a-compose-secret-of-at-least-32-characters' };
+const filledEnv = { ...dotenv, POSTGRES_PASSWORD: 'pw', AUTH_JWT_SECRET: 'a-compose-secret-of-at-least-32-characters', WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64') };
 
 /** Compose's `${VAR}`, `${VAR:-default}` and `${VAR:?error}` interpolation. */
 function interpolate(value: string, vars: Record<string, string>): string {

@@ -14,6 +14,9 @@ import { buildProduction, HEALTH_PATHS, readText, root, SERVICE_NAMES, SERVICES,
 import { emulateImage } from './lib/image-emulator.js';
 import { databaseUrlFor, metricFamilies, spawnService, waitHealthy, writeSigningKey } from './lib/service-process.js';
 
+/** WEBHOOK_SECRET_KEY of the services started here (required outside local/test). */
+const SECRET_KEY = randomBytes(32).toString('base64');
+
 const dockerfile = (svc: ServiceName): Dockerfile => parseDockerfile(readText(`Dockerfile.${svc}`));
 const stage = (df: Dockerfile, name: string): Stage => df.stages.find((s) => s.name === name) ?? expect.fail(`no stage "${name}"`);
 const runs = (s: Stage) => s.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.rest);
@@ -181,6 +184,7 @@ describe('the images, laid out from their Dockerfiles and run (no Docker engine 
           QUEUE_PREFIX: prefix,
           DATABASE_URL: databaseUrlFor(t.schema),
           WEBHOOK_SIGNING_KEY_FILE: keyFile,
+          WEBHOOK_SECRET_KEY: SECRET_KEY,
           ...(svc === 'api' ? { AUTH_JWT_SECRET: 'a-deployment-secret-of-at-least-32-characters' } : {}),
         },
       });
@@ -208,7 +212,7 @@ describe('the images, laid out from their Dockerfiles and run (no Docker engine 
     // Everything a deployment needs except APP_ENV and AUTH_*: what a bare `docker run -e …` gives.
     const service = spawnService(execForm(only(runtime, 'CMD')), {
       cwd: app,
-      env: { ...stageEnv(runtime), PORT: String(port), REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, DATABASE_URL: databaseUrlFor(t.schema), WEBHOOK_SIGNING_KEY_FILE: keyFile },
+      env: { ...stageEnv(runtime), PORT: String(port), REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, DATABASE_URL: databaseUrlFor(t.schema), WEBHOOK_SIGNING_KEY_FILE: keyFile, WEBHOOK_SECRET_KEY: SECRET_KEY },
     });
     try {
       // Coming up healthy (open) is the failure; exiting is the expected outcome.
@@ -230,7 +234,7 @@ describe('the images, laid out from their Dockerfiles and run (no Docker engine 
     try {
       const migrate = spawnService(['node', 'shared/dist/db/migrate-cli.js'], {
         cwd: app,
-        env: { ...stageEnv(stage(dockerfile('scheduler'), 'runtime')), APP_ENV: 'production', DATABASE_URL: url.toString(), WEBHOOK_SIGNING_KEY_FILE: keyFile },
+        env: { ...stageEnv(stage(dockerfile('scheduler'), 'runtime')), APP_ENV: 'production', DATABASE_URL: url.toString(), WEBHOOK_SIGNING_KEY_FILE: keyFile, WEBHOOK_SECRET_KEY: SECRET_KEY },
       });
       expect(await migrate.exited, migrate.output()).toBe(0);
       expect(migrate.output()).toMatch(/^applied /m);

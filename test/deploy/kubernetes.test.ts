@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,17 +14,19 @@ import { applyReplacePatch, kubectlAvailable, kustomizeBuild, kustomizeResources
 const K8S = join(root, 'infra/k8s');
 const base = kustomizeResources(join(K8S, 'base'));
 const overlayOwn = kustomizeResources(join(K8S, 'overlays/example')).filter((m) => ['Namespace', 'Ingress'].includes(m.kind));
-const scaledObject = readYamlDocs('infra/k8s/components/keda/scaledobject.yaml')[0] as Manifest;
+const scaledObjects = readYamlDocs('infra/k8s/components/keda/scaledobject.yaml') as Manifest[];
 const find = (list: Manifest[], kind: string, name: string) => list.find((m) => m.kind === kind && m.metadata.name === name) ?? expect.fail(`${kind} ${name} missing`);
 const configMap = find(base, 'ConfigMap', 'jobs-config');
 
-/** secrets.env.example as the Secret `jobs-secrets` it becomes. */
-const secretExample: Record<string, string> = Object.fromEntries(
+/** secrets.env.example as written (its WEBHOOK_SECRET_KEY is a placeholder the config refuses). */
+const secretExampleAsWritten: Record<string, string> = Object.fromEntries(
   readText('infra/k8s/overlays/example/secrets.env.example')
     .split('\n')
     .filter((l) => /^\w+=/.test(l))
     .map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]),
 );
+/** secrets.env.example as the Secret `jobs-secrets` it becomes, once the operator generated the secret key. */
+const secretExample: Record<string, string> = { ...secretExampleAsWritten, WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64') };
 
 interface Container {
   name: string;
@@ -89,7 +91,7 @@ describe('infra/k8s manifests (static)', () => {
   it('the base lists every manifest in its folder, and every manifest validates against its schema', () => {
     const listed = (readYamlDocs('infra/k8s/base/kustomization.yaml')[0] as { resources: string[] }).resources.sort();
     expect(readdirSync(join(K8S, 'base')).filter((f) => f !== 'kustomization.yaml').sort()).toEqual(listed);
-    for (const m of [...base, ...overlayOwn, scaledObject]) validateManifest(m);
+    for (const m of [...base, ...overlayOwn, ...scaledObjects]) validateManifest(m);
     expect(overlayOwn.map((m) => m.kind).sort()).toEqual(['Ingress', 'Namespace']);
   });
 
@@ -97,7 +99,9 @@ describe('infra/k8s manifests (static)', () => {
     for (const key of Object.keys(configMap.data!)) expect(CONFIG_ENV_NAMES, key).toContain(key);
     for (const key of Object.keys(secretExample)) expect(CONFIG_ENV_NAMES, key).toContain(key);
     expect(Object.keys(configMap.data!).filter((k) => /SECRET|PASSWORD|DATABASE_URL|REDIS_URL|SIGNING_KEY$/.test(k))).toEqual([]);
-    expect(Object.keys(secretExample).sort()).toEqual(['AUTH_JWT_SECRET', 'BULL_BOARD_PASSWORD', 'BULL_BOARD_USERNAME', 'DATABASE_URL', 'REDIS_URL']);
+    expect(Object.keys(secretExample).sort()).toEqual(['AUTH_JWT_SECRET', 'BULL_BOARD_PASSWORD', 'BULL_BOARD_USERNAME', 'DATABASE_URL', 'REDIS_URL', 'WEBHOOK_SECRET_KEY']);
+    // Applied unchanged, the example's placeholder key stops every service with a line naming it.
+    expect(() => loadConfig({ ...configMap.data, ...secretExampleAsWritten, WEBHOOK_SIGNING_KEY_FILE: '/k.pem' })).toThrow(/^invalid environment: WEBHOOK_SECRET_KEY /);
     expect(configMap.data!.APP_ENV).toBe('production');
   });
 
@@ -157,16 +161,63 @@ describe('infra/k8s manifests (static)', () => {
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'jobs-worker' });
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
     expect(hpa.spec.metrics[0].resource.name).toBe('cpu');
-    expect(scaledObject.spec.scaleTargetRef).toEqual({ name: 'jobs-worker' });
+    const scaledObject = find(scaledObjects, 'ScaledObject', 'jobs-worker');
     expect(scaledObject.spec.minReplicaCount).toBeGreaterThanOrEqual(2);
-    const prometheus = scaledObject.spec.triggers.find((t: { type: string }) => t.type === 'prometheus');
-    const query = prometheus.metadata.query as string;
-    let syntaxError = false;
-    parser.parse(query).iterate({ enter: (n) => void (n.type.isError && (syntaxError = true)) });
-    expect(syntaxError, query).toBe(false);
-    expect(query).toMatch(/\bqueue_jobs\{queue="jobs", state=~"waiting\|prioritized"\}/);
     const component = readText('infra/k8s/components/keda/kustomization.yaml');
     expect(component).toMatch(/\$patch: delete\s+apiVersion: autoscaling\/v2\s+kind: HorizontalPodAutoscaler\s+metadata:\s+name: jobs-worker/);
+  });
+
+  describe('worker pools (SPEC §12): a Deployment per queue group, each with its own KEDA trigger on its own queues', () => {
+    const pools = base.filter((m) => m.kind === 'Deployment' && podOf(m).containers[0]!.image === 'jobs-worker');
+    const queuesOf = (m: Manifest) => [...(loadConfig(envOf(podOf(m).containers[0]!)).worker.queues?.keys() ?? [])].sort();
+
+    it('a default pool on `jobs` and a `critical` pool, each naming its queues in WORKER_QUEUES; no queue in two pools', () => {
+      expect(pools.map((m) => m.metadata.name).sort()).toEqual(['jobs-worker', 'jobs-worker-critical']);
+      expect(queuesOf(find(base, 'Deployment', 'jobs-worker'))).toEqual(['jobs']);
+      expect(queuesOf(find(base, 'Deployment', 'jobs-worker-critical'))).toEqual(['critical']);
+      expect(loadConfig(envOf(podOf(find(base, 'Deployment', 'jobs-worker-critical')).containers[0]!)).worker.queues?.get('critical')).toBe(20);
+      const all = pools.flatMap(queuesOf);
+      expect(new Set(all).size).toBe(all.length);
+    });
+
+    it('the critical pool is the worker pod otherwise (image, config, probes, signing key, drain time, restricted), with selectors of its own', () => {
+      const worker = find(base, 'Deployment', 'jobs-worker');
+      const critical = find(base, 'Deployment', 'jobs-worker-critical');
+      const withoutQueues = (m: Manifest) => {
+        const pod = structuredClone(podOf(m));
+        for (const c of pod.containers) c.env = c.env?.filter((e) => e.name !== 'WORKER_QUEUES');
+        return { ...pod, topologySpreadConstraints: undefined };
+      };
+      expect(withoutQueues(critical)).toEqual(withoutQueues(worker));
+      expectRestricted(critical);
+      expectSigningKeyMounted(critical, podOf(critical).containers[0]!);
+      // Its own pods only: the default pool's selector, PDB and spread do not count them, nor the reverse.
+      const labels = (m: Manifest) => m.spec.template.metadata.labels as Record<string, string>;
+      const selects = (selector: Record<string, string>, podLabels: Record<string, string>) => Object.entries(selector).every(([k, v]) => podLabels[k] === v);
+      expect(selects(worker.spec.selector.matchLabels, labels(critical))).toBe(false);
+      expect(selects(critical.spec.selector.matchLabels, labels(worker))).toBe(false);
+      expect(selects(critical.spec.selector.matchLabels, labels(critical))).toBe(true);
+      expect(find(base, 'PodDisruptionBudget', 'jobs-worker-critical').spec.selector.matchLabels).toEqual(critical.spec.selector.matchLabels);
+      // 0 replicas until a registry has critical handlers (a worker refuses a queue no handler names); no CPU HPA that would start one.
+      expect(critical.spec.replicas).toBe(0);
+      expect(base.filter((m) => m.kind === 'HorizontalPodAutoscaler').map((m) => m.spec.scaleTargetRef.name)).toEqual(['jobs-worker']);
+    });
+
+    it('components/keda: one ScaledObject per pool, triggered on the depth of exactly that pool’s queues', () => {
+      expect(scaledObjects.map((m) => m.spec.scaleTargetRef.name).sort()).toEqual(pools.map((m) => m.metadata.name).sort());
+      for (const so of scaledObjects) {
+        const pool = find(pools, 'Deployment', so.spec.scaleTargetRef.name);
+        const prometheus = so.spec.triggers.find((t: { type: string }) => t.type === 'prometheus');
+        const query = prometheus.metadata.query as string;
+        let syntaxError = false;
+        parser.parse(query).iterate({ enter: (n) => void (n.type.isError && (syntaxError = true)) });
+        expect(syntaxError, query).toBe(false);
+        const matcher = /\bqueue_jobs\{queue=~"([^"]+)", state=~"waiting\|prioritized"\}/.exec(query) ?? expect.fail(`${so.metadata.name}: ${query}`);
+        expect(matcher[1]!.split('|').sort(), so.metadata.name).toEqual(queuesOf(pool));
+        expect(query, 'each queue counted once across the api and worker copies').toMatch(/max by \(queue, state\)/);
+      }
+      expect(find(scaledObjects, 'ScaledObject', 'jobs-worker-critical').spec.minReplicaCount).toBe(0);
+    });
   });
 
   it('scheduler: 2 replicas with a plain rolling update (the leader lock makes that safe)', () => {
@@ -244,12 +295,13 @@ describe.runIf(kubectlAvailable())('infra/k8s overlays built with kubectl kustom
     const images = out.filter((m) => m.spec?.template).flatMap((m) => podOf(m).containers.map((c) => c.image));
     for (const image of images) expect(image).toMatch(/^registry\.example\.com\/jobs\/(api|worker|scheduler):\d+\.\d+\.\d+$/);
     expect(out.filter((m) => m.kind === 'HorizontalPodAutoscaler')).toHaveLength(1);
+    expect(out.filter((m) => m.kind === 'Deployment').map((m) => m.metadata.name).sort()).toEqual(['jobs-api', 'jobs-scheduler', 'jobs-worker', 'jobs-worker-critical']);
   });
 
   it('example + components/keda: the ScaledObject replaces the HPA', () => {
     const out = build(['keda']);
     expect(out.filter((m) => m.kind === 'HorizontalPodAutoscaler')).toHaveLength(0);
-    expect(out.filter((m) => m.kind === 'ScaledObject').map((m) => m.metadata.namespace)).toEqual(['jobs']);
+    expect(out.filter((m) => m.kind === 'ScaledObject').map((m) => `${m.metadata.namespace}/${m.spec.scaleTargetRef.name}`).sort()).toEqual(['jobs/jobs-worker', 'jobs/jobs-worker-critical']);
   });
 
   it('example + components/redis-cluster: QUEUE_PREFIX={jobs}', () => {

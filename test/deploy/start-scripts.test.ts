@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,9 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { cleanupPrefix, sleepUntil, testPrefix, TEST_REDIS_URL } from '../helpers/index.js';
 import { buildProduction, root, SERVICE_NAMES, SERVICES } from './lib/deployment.js';
 import { databaseUrlFor, spawnService, waitHealthy, writeSigningKey } from './lib/service-process.js';
+
+/** WEBHOOK_SECRET_KEY of the services started here (required outside local/test). */
+const SECRET_KEY = randomBytes(32).toString('base64');
 
 // SPEC §11: each service starts alone from the compiled output, as the images run it. (The
 // images run node directly: npm would not pass SIGTERM's exit status on. dockerfiles.test.ts
@@ -46,6 +50,7 @@ describe('npm run start:api | start:worker | start:scheduler', () => {
           QUEUE_PREFIX: prefix,
           DATABASE_URL: databaseUrlFor(t.schema),
           WEBHOOK_SIGNING_KEY_FILE: keyFile,
+          WEBHOOK_SECRET_KEY: SECRET_KEY,
           AUTH_JWT_SECRET: 'a-deployment-secret-of-at-least-32-characters',
         },
       });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,9 @@ import { freePort } from '../../scripts/lib/free-port.js';
 import { sleepUntil, testPrefix, TEST_REDIS_URL } from '../helpers/index.js';
 import { buildProduction, root, SERVICE_NAMES, SERVICES } from './lib/deployment.js';
 import { spawnService, writeSigningKey } from './lib/service-process.js';
+
+/** WEBHOOK_SECRET_KEY of the services started here (required outside local/test). */
+const SECRET_KEY = randomBytes(32).toString('base64');
 
 // A service started before its database waits for it; stopping it then (a rollout, a scale-down)
 // must be a clean exit, as the orchestrator reads anything else as a crash.
@@ -36,6 +40,7 @@ describe('SIGTERM while a compiled service waits for an unreachable Postgres', (
           // Nothing listens there: the service keeps waiting for its database.
           DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/test`,
           WEBHOOK_SIGNING_KEY_FILE: keyFile,
+          WEBHOOK_SECRET_KEY: SECRET_KEY,
           AUTH_JWT_SECRET: 'a-deployment-secret-of-at-least-32-characters',
         },
       });

@@ -8,7 +8,9 @@ import {
   createMetricsRegistry,
   createRedis,
   jobHandlers,
+  backfillSubscriptionSecrets,
   loadSigningKeys,
+  loadWebhookSecretBox,
   isClusterUrl,
   queuePrefix,
   redisKeys,
@@ -53,6 +55,14 @@ export async function startApiService(config: Config, parentLog: Logger, options
   const { db } = options;
   // Before any connection opens, so a bad key leaves nothing to close.
   const signingKeys = await loadSigningKeys(config);
+  const webhookSecrets = await loadWebhookSecretBox(config);
+  // Subscriptions from before migration 0003 get their Standard Webhooks secret now. In the
+  // background and never fatal: the API comes up (and /readyz says so) with the database down,
+  // and a worker gives such a row its secret at its next delivery anyway.
+  const backfill = backfillSubscriptionSecrets(db, webhookSecrets).then(
+    (filled) => filled > 0 && log.info({ subscriptions: filled }, 'webhook subscriptions given a Standard Webhooks secret'),
+    (err: unknown) => log.warn({ err }, 'could not give older webhook subscriptions their secret now; workers will at their next delivery'),
+  );
   const redis = createRedis(config.redisUrl, 'producer');
   const jobs = createJobClient({ handlers: jobHandlers, connection: redis, prefix: config.queuePrefix, queueName: config.queueName, workerLockDurationMs: config.worker.lockDurationMs });
   const metrics = createMetricsRegistry('api');
@@ -68,9 +78,11 @@ export async function startApiService(config: Config, parentLog: Logger, options
     metrics,
     auth,
     signingKeys,
+    webhookSecrets,
   });
 
   const closeClients = async () => {
+    await backfill;
     await jobs.close();
     await closeRedis(redis);
   };

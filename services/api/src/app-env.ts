@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
-import type { Config, Database, HandlerMap, JobClient, Logger, ReadinessCheck, RedisKeys, Registry, SigningKeys } from '@jobs/shared';
+import type { Config, Database, HandlerMap, JobClient, Logger, ReadinessCheck, RedisKeys, Registry, SigningKeys, WebhookSecretBox } from '@jobs/shared';
 import type { TokenVerifier } from './auth/token-verifier.js';
 
 /** Everything the API's routes need, handed in so tests can build the app in-process. */
@@ -24,6 +24,8 @@ export interface AppDeps {
   auth: TokenVerifier | undefined;
   /** Webhook signing keys; only their public halves are served, at `/.well-known/jwks.json`. */
   signingKeys: SigningKeys;
+  /** Encrypts/decrypts the subscriptions' Standard Webhooks secrets (`WEBHOOK_SECRET_KEY`, SPEC §18). */
+  webhookSecrets: WebhookSecretBox;
 }
 
 /** Per-request values set by middleware. */

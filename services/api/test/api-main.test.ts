@@ -11,6 +11,7 @@ describe('api entry point and token script', () => {
       APP_ENV: 'production',
       DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
       WEBHOOK_SIGNING_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      WEBHOOK_SECRET_KEY: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
       PORT: '0',
       LOG_LEVEL: 'silent',
     });

@@ -93,7 +93,7 @@ describe('token sources', () => {
 
 describe('auth policy at start', () => {
   it('refuses to start outside local without auth, naming the variables', () => {
-    const config = loadConfig({ APP_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1/db', WEBHOOK_SIGNING_KEY_FILE: '/k' });
+    const config = loadConfig({ APP_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1/db', WEBHOOK_SIGNING_KEY_FILE: '/k', WEBHOOK_SECRET_KEY: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=' });
     expect(() => resolveAuth(config, captureLogger().log)).toThrow(AuthNotConfiguredError);
     expect(() => resolveAuth(config, captureLogger().log)).toThrow(/AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL/);
   });

@@ -3,7 +3,7 @@ import { createTestApp, mintToken, type TestApp } from './helpers/test-app.js';
 
 const basic = (user: string, pass: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` });
 const creds = { BULL_BOARD_USERNAME: 'ops', BULL_BOARD_PASSWORD: 's3cret-pass' };
-const NON_LOCAL = { APP_ENV: 'staging', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test', WEBHOOK_SIGNING_KEY_FILE: '/unused' };
+const NON_LOCAL = { APP_ENV: 'staging', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test', WEBHOOK_SIGNING_KEY_FILE: '/unused', WEBHOOK_SECRET_KEY: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=' };
 
 describe('BullBoard access (seed rules)', () => {
   let t: TestApp | undefined;

@@ -10,7 +10,11 @@ type Page = { items: Subscription[]; nextCursor: string | null };
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000000';
 const base = { url: 'https://example.com/hooks/jobs', events: ['cronJob.*'] };
 
-const subscribe = (t: TestApp, body: Record<string, unknown> = {}) => postCreated<Subscription>(t, '/api/admin/webhookSubscription', { ...base, ...body });
+/** Creates a subscription and returns its view (the create response without its one-time `secret`). */
+const subscribe = async (t: TestApp, body: Record<string, unknown> = {}): Promise<Subscription> => {
+  const { secret: _secret, ...view } = await postCreated<Subscription & { secret: string }>(t, '/api/admin/webhookSubscription', { ...base, ...body });
+  return view;
+};
 
 const countRows = async (t: TestApp) => Number((await t.database.db.selectFrom('webhook_subscription').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 
@@ -24,7 +28,8 @@ describe('webhook subscription routes', () => {
   it('POST creates: 201 with the view (defaults applied), stored, logged, and recorded as a webhookSubscription.create event', async () => {
     const res = await t.call('POST', '/api/admin/webhookSubscription', { ...base, events: ['cronJob.*', 'invoice.paid', 'cronJob.*'] });
     expect(res.status).toBe(201);
-    const body = (await res.json()) as Subscription;
+    const { secret, ...body } = (await res.json()) as Subscription & { secret: string };
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/); // shown this once; the view and its event leave it out
     expect(body).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       url: base.url,
@@ -213,6 +218,8 @@ describe('webhook subscription routes', () => {
       '/api/admin/webhookSubscription/{id}': ['delete', 'get', 'patch'],
       '/api/admin/webhookSubscription/{id}/event': ['get'],
       '/api/admin/webhookSubscription/{id}/replay': ['post'],
+      '/api/admin/webhookSubscription/{id}/secret': ['get'],
+      '/api/admin/webhookSubscription/{id}/rotateSecret': ['post'],
       '/api/admin/webhookEvent/{id}/replay': ['post'],
       '/api/admin/event': ['post'],
       '/.well-known/jwks.json': ['get'],
@@ -267,6 +274,8 @@ describe('webhook routes with auth', () => {
       ['DELETE', `/api/admin/webhookSubscription/${UNKNOWN_UUID}`],
       ['GET', `/api/admin/webhookSubscription/${UNKNOWN_UUID}/event`],
       ['POST', `/api/admin/webhookSubscription/${UNKNOWN_UUID}/replay`],
+      ['GET', `/api/admin/webhookSubscription/${UNKNOWN_UUID}/secret`],
+      ['POST', `/api/admin/webhookSubscription/${UNKNOWN_UUID}/rotateSecret`],
       ['POST', `/api/admin/webhookEvent/${UNKNOWN_UUID}/replay`],
       ['POST', '/api/admin/event', { resource: 'invoice', action: 'paid', resourceId: '1' }],
     ];

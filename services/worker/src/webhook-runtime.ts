@@ -3,6 +3,7 @@ import {
   createWebhookHttpClient,
   createWebhookMetrics,
   loadSigningKeys,
+  loadWebhookSecretBox,
   relayOutbox,
   type Config,
   type Database,
@@ -13,18 +14,21 @@ import {
 } from '@jobs/shared';
 
 /**
- * What `sendWebhook` needs in this process: signing keys (generated once under DATA_DIR in
- * local/test), one keep-alive HTTP client with the SSRF guard, breaker settings, metrics, and a
- * relay for the events a breaker trip writes.
+ * What `sendWebhook` needs in this process: signing keys and the key that decrypts the
+ * subscriptions' Standard Webhooks secrets (both generated once under DATA_DIR in local/test), one
+ * keep-alive HTTP client with the SSRF guard, breaker settings, metrics, and a relay for the
+ * events a breaker trip writes.
  */
 export async function createWebhookRuntime(
   config: Config,
   deps: { db: Kysely<Database>; jobs: JobClient<typeof jobHandlers>; metrics: Registry },
 ): Promise<WebhookRuntime & { close(): Promise<void> }> {
   const keys = await loadSigningKeys(config);
+  const secretBox = await loadWebhookSecretBox(config);
   const http = createWebhookHttpClient({ timeoutMs: config.webhook.timeoutMs, allowPrivateNetworks: config.webhook.allowPrivateNetworks });
   return {
     signingKeys: keys.all,
+    secretBox,
     http,
     failureThreshold: config.webhook.failureThreshold,
     eventRetentionDays: config.webhook.eventRetentionDays,

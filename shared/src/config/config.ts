@@ -46,6 +46,8 @@ export interface Config {
     signingKey: string | undefined;
     signingKeyFile: string | undefined;
     nextSigningKey: string | undefined;
+    /** `WEBHOOK_SECRET_KEY` as given (decode with `parseSecretKeyText`); unset in local/test means one generated under `dataDir`. */
+    secretKey: string | undefined;
     timeoutMs: number;
     failureThreshold: number;
     allowPrivateNetworks: boolean;
@@ -122,6 +124,9 @@ export function loadConfig(source: EnvInput = process.env): Config {
   if (!isLocal && !isTest && !e.WEBHOOK_SIGNING_KEY && !e.WEBHOOK_SIGNING_KEY_FILE) {
     throw new ConfigError('WEBHOOK_SIGNING_KEY', `(or WEBHOOK_SIGNING_KEY_FILE) is required when APP_ENV=${e.APP_ENV}`);
   }
+  if (!isLocal && !isTest && !e.WEBHOOK_SECRET_KEY) {
+    throw new ConfigError('WEBHOOK_SECRET_KEY', `is required when APP_ENV=${e.APP_ENV} (32 bytes, hex or base64: openssl rand -base64 32)`);
+  }
 
   return {
     appEnv: e.APP_ENV,
@@ -162,6 +167,7 @@ export function loadConfig(source: EnvInput = process.env): Config {
       signingKey: e.WEBHOOK_SIGNING_KEY,
       signingKeyFile: e.WEBHOOK_SIGNING_KEY_FILE,
       nextSigningKey: e.WEBHOOK_NEXT_SIGNING_KEY,
+      secretKey: e.WEBHOOK_SECRET_KEY,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       failureThreshold: e.WEBHOOK_FAILURE_THRESHOLD,
       allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? (isLocal || isTest),

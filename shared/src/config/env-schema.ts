@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseCronPattern } from '../cron/cron-pattern.js';
 import { parseRedisUrl, RedisUrlError } from '../redis/redis-url.js';
+import { parseSecretKeyText } from '../webhooks/secret-key-text.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -56,6 +57,17 @@ export const envSchema = z.object({
   WEBHOOK_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PEM private key' }).optional(),
   WEBHOOK_SIGNING_KEY_FILE: z.string().min(1).optional(),
   WEBHOOK_NEXT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PEM private key' }).optional(),
+  /** AES-256 key (32 bytes, hex or base64) that encrypts the subscriptions' Standard Webhooks secrets (SPEC §18). */
+  WEBHOOK_SECRET_KEY: z
+    .string()
+    .superRefine((value, ctx) => {
+      try {
+        parseSecretKeyText(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
+    .optional(),
   WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(5_000),
   WEBHOOK_FAILURE_THRESHOLD: int(1, 1_000).default(5),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.optional(),

@@ -43,6 +43,15 @@ export interface WebhookSubscriptionTable {
   consecutive_failures: WithDefault<number>;
   disabled_at: NullableTimestamp;
   disabled_reason: string | null;
+  /**
+   * The Standard Webhooks secret (`whsec_…`, SPEC §18), AES-256-GCM encrypted under
+   * `WEBHOOK_SECRET_KEY` (see `WebhookSecretBox`). Null only on a row from before migration 0003
+   * until its first delivery or secret read gives it one (`ensureSubscriptionSecret`).
+   */
+  secret_ciphertext: string | null;
+  /** The secret before the last rotation, still signed with until `secret_rotated_at` + 24 h. */
+  previous_secret_ciphertext: string | null;
+  secret_rotated_at: NullableTimestamp;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }

@@ -28,6 +28,14 @@ export const redactPaths = [
   'config.auth',
   'config.webhook.signingKey',
   'config.webhook.nextSigningKey',
+  // Subscription secrets (SPEC §18): the key that encrypts them, and a row's ciphertexts if one is ever logged whole.
+  'config.webhook.secretKey',
+  'secretKey',
+  '*.secretKey',
+  'secret_ciphertext',
+  'previous_secret_ciphertext',
+  '*.secret_ciphertext',
+  '*.previous_secret_ciphertext',
   'config.bullBoard.password',
 ];
 

@@ -1,4 +1,4 @@
-import { sign } from 'node:crypto';
+import { createHmac, sign } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { SigningKey } from './signing-keys.js';
 
@@ -12,6 +12,11 @@ export interface WebhookSignatureInput {
   body: string;
   /** Every key to sign with: `[current]`, or `[current, next]` during a rotation. */
   keys: readonly SigningKey[];
+  /**
+   * The subscription's Standard Webhooks secrets (`whsec_…`, SPEC §18): `[current]`, or
+   * `[current, previous]` within 24 h of a rotation. When given, the `webhook-*` headers are added.
+   */
+  secrets?: readonly string[];
 }
 
 /** The headers of one delivery attempt. */
@@ -21,6 +26,11 @@ export interface WebhookHeaders {
   'x-webhook-timestamp': string;
   'x-webhook-signature': string;
   'user-agent': 'jobs-webhooks/1';
+  /**
+   * Also, when the subscription's secrets are given, Standard Webhooks v1 (SPEC §18):
+   * `webhook-id` and `webhook-timestamp` (the same values as the `x-webhook-*` pair) and
+   * `webhook-signature` (`v1,<base64 HMAC-SHA256>` per secret, space-separated).
+   */
   [name: string]: string;
 }
 
@@ -62,7 +72,8 @@ export async function signWebhook({ webhookId, timestamp, body, keys }: WebhookS
 }
 
 /**
- * All headers of a delivery attempt, signature included. Header names are lower-case, as HTTP/1.1
+ * All headers of a delivery attempt, signatures included: `x-webhook-*` with the RSA keys (SPEC §8)
+ * and, given `secrets`, `webhook-*` with their HMACs (SPEC §18). Header names are lower-case, as HTTP/1.1
  * treats them case-insensitively and undici sends them as given.
  *
  * @example
@@ -70,11 +81,40 @@ export async function signWebhook({ webhookId, timestamp, body, keys }: WebhookS
  * await client.post(url, body, await webhookHeaders({ webhookId: event.id, timestamp, body, keys: keys.all }));
  */
 export async function webhookHeaders(input: WebhookSignatureInput): Promise<WebhookHeaders> {
-  return {
+  const headers: WebhookHeaders = {
     'content-type': 'application/json',
     'x-webhook-id': input.webhookId,
     'x-webhook-timestamp': String(input.timestamp),
     'x-webhook-signature': await signWebhook(input),
     'user-agent': 'jobs-webhooks/1',
   };
+  if (input.secrets && input.secrets.length > 0) {
+    // HMAC costs microseconds (bench/webhooks): computed inline, unlike the RSA signature.
+    headers['webhook-id'] = input.webhookId;
+    headers['webhook-timestamp'] = String(input.timestamp);
+    headers['webhook-signature'] = standardSignature({ webhookId: input.webhookId, timestamp: input.timestamp, body: input.body, secrets: input.secrets });
+  }
+  return headers;
+}
+
+/** Standard Webhooks' secret prefix: `whsec_` + base64 of the HMAC key. */
+export const SECRET_PREFIX = 'whsec_';
+
+/**
+ * The `webhook-signature` value (Standard Webhooks v1): `v1,<base64 HMAC-SHA256>` over
+ * `{id}.{timestamp}.{body}` per secret, keyed with the base64-decoded part after `whsec_`;
+ * space-separated, in the order given (newest secret first).
+ *
+ * @example
+ * standardSignature({ webhookId: 'evt_1', timestamp: 1700000000, body: '{}', secrets: [secret] }); // 'v1,K5oZ…='
+ */
+export function standardSignature(input: { webhookId: string; timestamp: number; body: string; secrets: readonly string[] }): string {
+  if (input.secrets.length === 0) throw new TypeError('standardSignature needs at least one secret');
+  const payload = signedPayload(input.webhookId, input.timestamp, input.body);
+  return input.secrets.map((secret) => `v1,${createHmac('sha256', hmacKey(secret)).update(payload).digest('base64')}`).join(' ');
+}
+
+function hmacKey(secret: string): Buffer {
+  if (!secret.startsWith(SECRET_PREFIX)) throw new TypeError('a subscription secret starts with whsec_');
+  return Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
 }

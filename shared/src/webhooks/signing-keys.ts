@@ -1,10 +1,10 @@
-import { createPrivateKey, createPublicKey, generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
-import { chmod, copyFile, link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
-import { constants as fsConstants } from 'node:fs';
+import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { ConfigError, type Config } from '../config/config.js';
+import { publishOnce, readIfExists } from './data-dir-file.js';
 
 /** One webhook signing key: the private half signs, the public JWK is published at the JWKS URL. */
 export interface SigningKey {
@@ -125,33 +125,4 @@ async function loadOrGenerateLocalKey(dataDir: string): Promise<SigningKey> {
   // Re-read rather than use our own key: if another process won the race, its key is the one.
   const pem = existing ?? (await readFile(path, 'utf8'));
   return toSigningKey(pem, 'DATA_DIR', `holds a webhook signing key at ${path} (delete it to regenerate) that `);
-}
-
-async function publishOnce(path: string, pem: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomUUID()}.tmp`;
-  await writeFile(tmp, pem, { mode: 0o600, flag: 'wx' });
-  await chmod(tmp, 0o600); // exactly 0600 whatever the umask (writeFile's mode is umask-filtered)
-  try {
-    await link(tmp, path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return; // another process won; its key is the one
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw err;
-    // Filesystems without hard links: an exclusive copy still never overwrites a winner's key
-    // (only a reader racing the copy itself could see a partial file; this path is rare).
-    await copyFile(tmp, path, fsConstants.COPYFILE_EXCL).catch((copyErr: NodeJS.ErrnoException) => {
-      if (copyErr.code !== 'EEXIST') throw copyErr;
-    });
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
-}
-
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
 }

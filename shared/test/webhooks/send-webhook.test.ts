@@ -1,12 +1,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Webhook } from 'standardwebhooks';
 import {
   createJobClient,
   createWebhookHttpClient,
+  createWebhookSecretBox,
+  ensureSubscriptionSecret,
+  generateSubscriptionSecret,
   createWorker,
   jobHandlers,
   jwks,
@@ -16,6 +20,7 @@ import {
   recordWebhookEvent,
   WEBHOOK_ID_PATTERN,
   relayOutbox,
+  rotateSubscriptionSecret,
   verifyWebhook,
   type JobClient,
   type JobWorker,
@@ -39,6 +44,7 @@ describe('sendWebhook end to end (real receiver, Postgres, Redis, worker)', () =
   let worker: JobWorker | undefined;
   let redisUrl: string;
   let privateRedis: PrivateRedis | undefined;
+  const box = createWebhookSecretBox(randomBytes(32));
 
   beforeEach(async () => {
     database = await createTestDatabase();
@@ -65,6 +71,7 @@ describe('sendWebhook end to end (real receiver, Postgres, Redis, worker)', () =
     const config = loadConfig({ APP_ENV: 'test' });
     const webhooks: WebhookRuntime = {
       signingKeys: options.signingKeys ?? keys,
+      secretBox: box,
       http: createWebhookHttpClient({ timeoutMs: options.timeoutMs ?? config.webhook.timeoutMs, allowPrivateNetworks: options.allowPrivate ?? true }),
       failureThreshold: config.webhook.failureThreshold,
       eventRetentionDays: 30,
@@ -76,6 +83,14 @@ describe('sendWebhook end to end (real receiver, Postgres, Redis, worker)', () =
   }
   const subscribe = async (url: string, events = ['*']) =>
     (await database.db.insertInto('webhook_subscription').values({ url, events }).returning('id').executeTakeFirstOrThrow()).id;
+  /** A subscription as the API creates it: with its own secret, stored encrypted. */
+  const subscribeWithSecret = async (url: string) => {
+    const id = await subscribe(url);
+    const secret = generateSubscriptionSecret();
+    await database.db.updateTable('webhook_subscription').set({ secret_ciphertext: box.encrypt(secret, id) }).where('id', '=', id).execute();
+    return { id, secret };
+  };
+  const headersOf = (req: ReceivedRequest) => req.headers as Record<string, string>;
   const attempts = (subscriptionId: string) =>
     database.db.selectFrom('webhook_event').selectAll().where('subscription_id', '=', subscriptionId).orderBy('created_at').orderBy('attempt').execute();
   const publish = async (resourceId: string) => {
@@ -244,6 +259,78 @@ describe('sendWebhook end to end (real receiver, Postgres, Redis, worker)', () =
       expect(verifyWebhook({ headers: req.headers as Record<string, string>, rawBody: req.body, keys: jwks([key]) }).webhookId).toMatch(/^evt_/);
     }
     void sub;
+  });
+
+  it('Standard Webhooks: the standardwebhooks library verifies a delivery with the subscription secret; X-Webhook-* and RSA unchanged; a changed byte or an old timestamp fails', async () => {
+    await start((_req, res) => res.end('ok'));
+    const { id: sub, secret } = await subscribeWithSecret(`${receiver.origin}/hook`);
+    const webhookId = await publish('std-1');
+    await sleepUntil(async () => (await attempts(sub)).length > 0);
+    const req = receiver.requests[0]!;
+    const headers = headersOf(req);
+    // Same id and timestamp in both header families; the SPEC §8 headers are as they were.
+    expect(headers['webhook-id']).toBe(webhookId);
+    expect(headers['webhook-id']).toBe(headers['x-webhook-id']);
+    expect(headers['webhook-timestamp']).toBe(headers['x-webhook-timestamp']);
+    expect(headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
+    expect(headers['x-webhook-signature']).toMatch(/^kid=[^,]+,alg=RS256,sig=[A-Za-z0-9+/]+=*$/);
+    expect(verifyWebhook({ headers, rawBody: req.body, keys: jwks(keys) })).toMatchObject({ webhookId });
+
+    // As a receiver would: only the library, the raw body and the headers.
+    expect(new Webhook(secret).verify(req.body, headers)).toMatchObject({ id: webhookId, type: 'cronJob.create', resourceId: 'std-1' });
+    expect(() => new Webhook(secret).verify(req.body.replace('std-1', 'std-2'), headers)).toThrow(/No matching signature/);
+    expect(() => new Webhook(generateSubscriptionSecret()).verify(req.body, headers)).toThrow(/No matching signature/);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 10 * 60_000);
+      expect(() => new Webhook(secret).verify(req.body, headers)).toThrow(/too old/);
+    } finally {
+      vi.useRealTimers();
+    }
+
+    // The secret (or its HMAC key) is nowhere in the attempt log nor in the stored row.
+    const [row] = await attempts(sub);
+    const stored = await database.db.selectFrom('webhook_subscription').selectAll().where('id', '=', sub).executeTakeFirstOrThrow();
+    const key = secret.slice('whsec_'.length);
+    for (const text of [JSON.stringify(row), JSON.stringify(stored)]) {
+      expect(text).not.toContain(key);
+    }
+    expect(stored.secret_ciphertext).toMatch(/^v1:/);
+  });
+
+  it('Standard Webhooks: a subscription from before migration 0003 (no secret) is given one at its first delivery, which verifies with it', async () => {
+    await start((_req, res) => res.end());
+    const sub = await subscribe(receiver.origin);
+    await publish('legacy');
+    await sleepUntil(() => receiver.requests.length > 0);
+    const secret = await ensureSubscriptionSecret(database.db, box, sub);
+    expect(secret).toMatch(/^whsec_/);
+    expect(Buffer.from(secret!.slice(6), 'base64').length).toBeGreaterThanOrEqual(24);
+    expect(new Webhook(secret!).verify(receiver.requests[0]!.body, headersOf(receiver.requests[0]!))).toMatchObject({ resourceId: 'legacy' });
+  });
+
+  it('Standard Webhooks rotation: for 24 h two v1 signatures, each secret verifies; after 24 h only the new one', async () => {
+    await start((_req, res) => res.end());
+    const { id: sub, secret: oldSecret } = await subscribeWithSecret(receiver.origin);
+    const rotated = await database.db.transaction().execute((trx) => rotateSubscriptionSecret(trx, box, sub));
+    expect(rotated!.secret).not.toBe(oldSecret);
+    expect(rotated!.previousSecretExpiresAt.getTime()).toBeGreaterThan(Date.now() + 23.9 * 3600_000);
+    await publish('during');
+    await sleepUntil(() => receiver.requests.length > 0);
+    const during = receiver.requests[0]!;
+    expect(String(during.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    for (const secret of [rotated!.secret, oldSecret]) {
+      expect(new Webhook(secret).verify(during.body, headersOf(during))).toMatchObject({ resourceId: 'during' });
+    }
+
+    // The window is over: the rotation happened just over 24 h ago.
+    await database.db.updateTable('webhook_subscription').set({ secret_rotated_at: new Date(Date.now() - 24 * 3600_000 - 60_000) }).where('id', '=', sub).execute();
+    await publish('after');
+    await sleepUntil(() => receiver.requests.length > 1);
+    const after = receiver.requests[1]!;
+    expect(String(after.headers['webhook-signature']).split(' ')).toHaveLength(1);
+    expect(new Webhook(rotated!.secret).verify(after.body, headersOf(after))).toMatchObject({ resourceId: 'after' });
+    expect(() => new Webhook(oldSecret).verify(after.body, headersOf(after))).toThrow(/No matching signature/);
   });
 
   it('the outbox: an event recorded while Redis is unreachable is delivered once it is back, exactly once', async () => {

@@ -48,7 +48,7 @@ describe('loadSigningKeys', () => {
     const pem = rsaPem(2048);
     const file = join(dataDir, 'key.pem');
     await writeFile(file, pem);
-    const env = { APP_ENV: 'staging', DATABASE_URL: 'postgres://x/y', WEBHOOK_SIGNING_KEY_FILE: file, WEBHOOK_NEXT_SIGNING_KEY: rsaPem(2048) };
+    const env = { APP_ENV: 'staging', DATABASE_URL: 'postgres://x/y', WEBHOOK_SIGNING_KEY_FILE: file, WEBHOOK_SECRET_KEY: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=', WEBHOOK_NEXT_SIGNING_KEY: rsaPem(2048) };
     const keys = await loadSigningKeys(loadConfig(env));
     expect(keys.current.privateKey.export({ type: 'pkcs8', format: 'pem' })).toBe(pem);
     expect(keys.next).toBeDefined();

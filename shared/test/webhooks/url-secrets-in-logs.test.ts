@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createJobClient,
   createWebhookHttpClient,
+  createWebhookSecretBox,
   createWorker,
   jobHandlers,
   loadConfig,
@@ -62,6 +64,7 @@ describe('subscription URL secrets never reach the logs', () => {
     const keys = (await loadSigningKeys(loadConfig({ APP_ENV: 'test', DATA_DIR: dataDir }))).all;
     const webhooks: WebhookRuntime = {
       signingKeys: keys,
+      secretBox: createWebhookSecretBox(randomBytes(32)),
       http: createWebhookHttpClient({ timeoutMs: 2_000, allowPrivateNetworks: true }),
       failureThreshold: 1, // the first failure trips the breaker, whose log line names the URL
       eventRetentionDays: 30,

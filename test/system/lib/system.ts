@@ -74,6 +74,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     QUEUE_NAME: queueName,
     DATABASE_URL: options.databaseUrl ? withSearchPath(options.databaseUrl, database.schema) : databaseUrlFor(database.schema),
     WEBHOOK_SIGNING_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    WEBHOOK_SECRET_KEY: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
     LOG_LEVEL: 'warn',
     ...options.env,
   };

@@ -6,19 +6,29 @@ import { decodeCursor, encodeCursor } from '../cron/pagination.js';
 import { ApiProblem } from '../problem.js';
 import { conflictResponse, errorResponses, jsonContent, notFoundResponse } from '../schemas/common-schemas.js';
 import {
+  CreatedSubscriptionSchema,
   CreateSubscriptionBody,
   EventListSchema,
   ListEventsQuery,
   ListSubscriptionsQuery,
   ReplayedSubscription,
+  RotatedSubscriptionSecretSchema,
   SubscriptionListSchema,
   SubscriptionSchema,
+  SubscriptionSecretSchema,
   UpdateSubscriptionBody,
   UuidIdParam,
 } from '../schemas/webhook-schemas.js';
 import { listEventRows } from '../webhooks/webhook-event-repository.js';
 import { replaySkipped } from '../webhooks/webhook-replay.js';
-import { createSubscription, deleteSubscription, subscriptionNotFound, updateSubscription } from '../webhooks/webhook-subscription-commands.js';
+import {
+  createSubscription,
+  deleteSubscription,
+  readSubscriptionSecret,
+  rotateSecret,
+  subscriptionNotFound,
+  updateSubscription,
+} from '../webhooks/webhook-subscription-commands.js';
 import { findSubscriptionRow, listSubscriptionRows } from '../webhooks/webhook-subscription-repository.js';
 import { toEventView, toSubscriptionView } from '../webhooks/webhook-views.js';
 
@@ -41,10 +51,10 @@ const createSubscriptionRoute = createRoute({
   method: 'post',
   path,
   tags,
-  summary: 'Subscribe a URL to events',
+  summary: 'Subscribe a URL to events; the response carries the Standard Webhooks secret (`secret`), shown this once',
   security,
   request: { body: jsonBody(CreateSubscriptionBody) },
-  responses: { 201: jsonContent(SubscriptionSchema, 'Created'), ...errorResponses },
+  responses: { 201: jsonContent(CreatedSubscriptionSchema, 'Created, with its secret'), ...errorResponses },
 });
 
 const getRoute = createRoute({
@@ -102,7 +112,27 @@ const replayRoute = createRoute({
   },
 });
 
-/** `/api/admin/webhookSubscription`: CRUD of subscriptions, their attempt log, and replay of what they skipped (SPEC §7, §8). */
+const secretRoute = createRoute({
+  method: 'get',
+  path: `${path}/{id}/secret`,
+  tags,
+  summary: "The subscription's Standard Webhooks secret (`whsec_…`) that signs `webhook-signature`",
+  security,
+  request: { params: UuidIdParam },
+  responses: { 200: jsonContent(SubscriptionSecretSchema, 'The secret'), ...errorResponses, ...notFoundResponse },
+});
+
+const rotateSecretRoute = createRoute({
+  method: 'post',
+  path: `${path}/{id}/rotateSecret`,
+  tags,
+  summary: 'Replace the Standard Webhooks secret; deliveries are signed with the new and the previous one for 24 h',
+  security,
+  request: { params: UuidIdParam },
+  responses: { 200: jsonContent(RotatedSubscriptionSecretSchema, 'The new secret'), ...errorResponses, ...notFoundResponse },
+});
+
+/** `/api/admin/webhookSubscription`: CRUD of subscriptions, their Standard Webhooks secret, their attempt log, and replay of what they skipped (SPEC §7, §8, §18). */
 export function registerWebhookSubscriptionRoutes(app: App, deps: AppDeps): void {
   const command = (c: Context<AppEnv>): CommandContext => ({ deps, log: c.get('log'), actor: c.get('actor') });
 
@@ -118,8 +148,9 @@ export function registerWebhookSubscriptionRoutes(app: App, deps: AppDeps): void
   });
 
   app.openapi(createSubscriptionRoute, async (c) => {
-    const row = await createSubscription(command(c), c.req.valid('json'));
-    return c.json(toSubscriptionView(row), 201);
+    const { row, secret } = await createSubscription(command(c), c.req.valid('json'));
+    c.header('cache-control', 'no-store');
+    return c.json({ ...toSubscriptionView(row), secret }, 201);
   });
 
   app.openapi(getRoute, async (c) => {
@@ -150,6 +181,19 @@ export function registerWebhookSubscriptionRoutes(app: App, deps: AppDeps): void
       ...(query.success ? { success: query.success === 'true' } : {}),
     });
     return c.json({ items: rows.map(toEventView), nextCursor: next ? encodeCursor(next) : null }, 200);
+  });
+
+  app.openapi(secretRoute, async (c) => {
+    const secret = await readSubscriptionSecret(command(c), c.req.valid('param').id);
+    // Not for caches or proxies to keep.
+    c.header('cache-control', 'no-store');
+    return c.json({ secret }, 200);
+  });
+
+  app.openapi(rotateSecretRoute, async (c) => {
+    const { secret, previousSecretExpiresAt } = await rotateSecret(command(c), c.req.valid('param').id);
+    c.header('cache-control', 'no-store');
+    return c.json({ secret, previousSecretExpiresAt: previousSecretExpiresAt.toISOString() }, 200);
   });
 
   app.openapi(replayRoute, async (c) => {

@@ -58,6 +58,23 @@ export const SubscriptionSchema = z
   })
   .openapi('WebhookSubscription');
 
+const secret = z.string().openapi({
+  description: 'the Standard Webhooks secret (`whsec_…`) that signs `webhook-signature` (SPEC §18); verify with any Standard Webhooks library',
+  example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+});
+
+/** The create response: the subscription and, this once, its secret. */
+export const CreatedSubscriptionSchema = SubscriptionSchema.extend({ secret }).openapi('CreatedWebhookSubscription');
+
+export const SubscriptionSecretSchema = z.object({ secret }).openapi('WebhookSubscriptionSecret');
+
+export const RotatedSubscriptionSecretSchema = z
+  .object({
+    secret,
+    previousSecretExpiresAt: z.string().openapi({ description: 'until then deliveries are signed with the new and the previous secret (ISO 8601)' }),
+  })
+  .openapi('RotatedWebhookSubscriptionSecret');
+
 const nextCursor = z.string().nullable().openapi({ description: 'pass as `cursor` for the next page; null on the last page' });
 
 export const SubscriptionListSchema = z.object({ items: z.array(SubscriptionSchema), nextCursor }).openapi('WebhookSubscriptionList');

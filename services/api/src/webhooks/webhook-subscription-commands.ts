@@ -1,8 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import type { z } from '@hono/zod-openapi';
-import { recordWebhookEvent, urlWithoutSecrets, type WebhookSubscription, type WebhookSubscriptionUpdate } from '@jobs/shared';
+import {
+  ensureSubscriptionSecret,
+  generateSubscriptionSecret,
+  recordWebhookEvent,
+  rotateSubscriptionSecret,
+  urlWithoutSecrets,
+  type WebhookSubscription,
+  type WebhookSubscriptionUpdate,
+} from '@jobs/shared';
 import type { CommandContext } from '../cron/cron-job-commands.js';
 import { ApiProblem } from '../problem.js';
 import type { CreateSubscriptionBody, UpdateSubscriptionBody } from '../schemas/webhook-schemas.js';
+import { isUuid } from '../cron/uuid.js';
 import { relayAfterCommit } from './relay-after-commit.js';
 import { checkUrlScheme } from './webhook-url.js';
 import { deleteSubscriptionRow, findSubscriptionRow, insertSubscriptionRow, updateSubscriptionRow } from './webhook-subscription-repository.js';
@@ -19,16 +29,23 @@ export const subscriptionNotFound = (id: string) => new ApiProblem(404, { detail
 const disabledBy = (actor: string) => `disabled through the API by ${actor}`;
 
 /**
- * Creates a subscription and, in the same transaction, its `webhookSubscription.create` event;
- * relays after commit. 400 (naming `body.url`) for plain http outside local/test.
+ * Creates a subscription with a new Standard Webhooks secret (stored encrypted) and, in the same
+ * transaction, its `webhookSubscription.create` event (without the secret); relays after commit.
+ * Returns the row and the secret in clear, to be shown this once. 400 (naming `body.url`) for
+ * plain http outside local/test.
  *
  * @example
- * const row = await createSubscription(ctx, { url: 'https://example.com/hook', events: ['cronJob.*'], enabled: true });
+ * const { row, secret } = await createSubscription(ctx, { url: 'https://example.com/hook', events: ['cronJob.*'], enabled: true });
  */
-export async function createSubscription(ctx: CommandContext, input: CreateSubscriptionInput): Promise<WebhookSubscription> {
+export async function createSubscription(ctx: CommandContext, input: CreateSubscriptionInput): Promise<{ row: WebhookSubscription; secret: string }> {
   checkUrlScheme(ctx.deps.config, input.url);
+  // The id is drawn here, not by the database: the ciphertext is bound to it.
+  const id = randomUUID();
+  const secret = generateSubscriptionSecret();
   const row = await ctx.deps.db.transaction().execute(async (trx) => {
     const created = await insertSubscriptionRow(trx, {
+      id,
+      secret_ciphertext: ctx.deps.webhookSecrets.encrypt(secret, id),
       url: input.url,
       events: unique(input.events),
       description: input.description ?? null,
@@ -40,7 +57,36 @@ export async function createSubscription(ctx: CommandContext, input: CreateSubsc
   });
   ctx.log.info({ actor: ctx.actor, subscriptionId: row.id, events: row.events }, 'webhook subscription created');
   await relayAfterCommit(ctx.deps, ctx.log);
-  return row;
+  return { row, secret };
+}
+
+/**
+ * The subscription's Standard Webhooks secret in clear (a row from before migration 0003 gets
+ * one now). 404 when there is no such subscription.
+ *
+ * @example
+ * const secret = await readSubscriptionSecret(ctx, id);
+ */
+export async function readSubscriptionSecret(ctx: CommandContext, id: string): Promise<string> {
+  const secret = isUuid(id) ? await ensureSubscriptionSecret(ctx.deps.db, ctx.deps.webhookSecrets, id) : undefined;
+  if (secret === undefined) throw subscriptionNotFound(id);
+  // Who read it, never what it is.
+  ctx.log.info({ actor: ctx.actor, subscriptionId: id }, 'webhook subscription secret read');
+  return secret;
+}
+
+/**
+ * Replaces the secret; deliveries are signed with the new and the previous one for 24 h, so
+ * receivers can switch without dropping any. 404 when there is no such subscription.
+ *
+ * @example
+ * const { secret, previousSecretExpiresAt } = await rotateSecret(ctx, id);
+ */
+export async function rotateSecret(ctx: CommandContext, id: string): Promise<{ secret: string; previousSecretExpiresAt: Date }> {
+  const rotated = isUuid(id) ? await ctx.deps.db.transaction().execute((trx) => rotateSubscriptionSecret(trx, ctx.deps.webhookSecrets, id)) : undefined;
+  if (!rotated) throw subscriptionNotFound(id);
+  ctx.log.info({ actor: ctx.actor, subscriptionId: id, previousSecretExpiresAt: rotated.previousSecretExpiresAt }, 'webhook subscription secret rotated');
+  return rotated;
 }
 
 /**

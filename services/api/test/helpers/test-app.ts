@@ -1,4 +1,4 @@
-import { generateKeyPair } from 'node:crypto';
+import { generateKeyPair, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
 import type { Redis } from 'ioredis';
@@ -10,6 +10,7 @@ import {
   jobHandlers,
   loadConfig,
   loadSigningKeys,
+  loadWebhookSecretBox,
   redisKeys,
   type Config,
   type HandlerMap,
@@ -23,6 +24,8 @@ import type { App } from '../../src/app-env.js';
 import { createTokenVerifier } from '../../src/auth/token-verifier.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+/** `WEBHOOK_SECRET_KEY` of every test app (so a non-local `env` passes config validation too). */
+export const TEST_WEBHOOK_SECRET_KEY = randomBytes(32).toString('base64');
 
 export interface TestApp {
   app: App;
@@ -50,6 +53,7 @@ export async function createTestApp(
   const config = loadConfig({
     APP_ENV: 'test',
     QUEUE_PREFIX: prefix,
+    WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY,
     ...(options.auth ? { AUTH_JWT_SECRET: TEST_JWT_SECRET, AUTH_ISSUER: 'test-issuer', AUTH_AUDIENCE: 'jobs-api' } : {}),
     ...options.env,
   });
@@ -76,6 +80,8 @@ export async function createTestApp(
     metrics: createMetricsRegistry('api', { defaultMetrics: false }),
     auth: createTokenVerifier(config),
     signingKeys,
+    // From the config's key: nothing written under DATA_DIR.
+    webhookSecrets: await loadWebhookSecretBox(config),
   };
   const app = createApp(deps);
   return {

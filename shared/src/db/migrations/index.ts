@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import { initial } from './0001_initial.js';
 import { outboxWebhookId } from './0002_outbox_webhook_id.js';
+import { webhookSubscriptionSecret } from './0003_webhook_subscription_secret.js';
 
 /**
  * All migrations, keyed by name; Kysely applies them in name order. A static map rather than
@@ -10,4 +11,5 @@ import { outboxWebhookId } from './0002_outbox_webhook_id.js';
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_outbox_webhook_id': outboxWebhookId,
+  '0003_webhook_subscription_secret': webhookSubscriptionSecret,
 };

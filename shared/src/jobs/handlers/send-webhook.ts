@@ -7,6 +7,7 @@ import { urlWithoutSecrets } from '../../webhooks/webhook-event.js';
 import { requestBodyOf, skippedAttempt } from '../../webhooks/outbox-relay.js';
 import { sendWebhookPayloadSchema, type SendWebhookPayload } from '../../webhooks/send-webhook-payload.js';
 import { webhookHeaders } from '../../webhooks/signature.js';
+import { signingSecretsOf } from '../../webhooks/subscription-secret.js';
 import type { WebhookRuntime } from '../../webhooks/webhook-runtime.js';
 import { isDatabaseUnavailable } from '../../db/db-errors.js';
 import { DependencyUnavailableError } from '../errors.js';
@@ -19,7 +20,8 @@ export type { SendWebhookPayload } from '../../webhooks/send-webhook-payload.js'
 const PERMANENT = new Set(['blocked_address', 'invalid_url']);
 
 /**
- * Delivers one event to one subscription (seed): signs the JSON body, POSTs it with a 5 s
+ * Delivers one event to one subscription (seed): signs the JSON body (RSA, SPEC §8, and the
+ * subscription's Standard Webhooks HMAC, SPEC §18), POSTs it with a 5 s
  * budget, records one `webhook_event` row per attempt, and runs the circuit breaker. A failure
  * throws, so BullMQ retries with exponential backoff and jitter (8 tries by default).
  */
@@ -58,7 +60,9 @@ async function deliver(ctx: JobContext, input: SendWebhookPayload): Promise<unkn
   const body = requestBodyOf(payload);
   const raw = JSON.stringify(body);
   const timestamp = Math.floor(Date.now() / 1000);
-  const headers = await webhookHeaders({ webhookId: payload.webhookId!, timestamp, body: raw, keys: webhooks.signingKeys });
+  // Decrypted only here, for this request's headers: never logged, never stored in the attempt row.
+  const secrets = await signingSecretsOf(db, webhooks.secretBox, subscription);
+  const headers = await webhookHeaders({ webhookId: payload.webhookId!, timestamp, body: raw, keys: webhooks.signingKeys, secrets });
   const result = await webhooks.http.post(subscription.url, raw, headers);
   await db
     .insertInto('webhook_event')
