@@ -5,9 +5,10 @@ export interface CutProxy {
   /**
    * From now on, pass at most `bytes` more bytes from the client to the server, then cut every
    * connection and stop listening: the server is gone mid-request (a crash, a network split),
-   * with part of a write delivered and the rest not.
+   * with part of a write delivered and the rest not. With `from`, counting starts where `from`
+   * first appears in what the client sends (e.g. `MULTI`, in either case), everything before it passes.
    */
-  cutAfter(bytes: number): void;
+  cutAfter(bytes: number, from?: string): void;
   /** Resolves once the cut has happened. */
   readonly cut: Promise<void>;
   close(): Promise<void>;
@@ -24,12 +25,23 @@ export interface CutProxy {
 export async function startCutProxy(targetPort: number): Promise<CutProxy> {
   const sockets = new Set<Socket>();
   let budget = Number.POSITIVE_INFINITY;
+  let marker: Buffer | undefined;
   let onCut: () => void = () => {};
   const cut = new Promise<void>((resolve) => (onCut = resolve));
   const server: Server = createServer((socket) => {
     const upstream = connect(targetPort, '127.0.0.1');
     sockets.add(socket).add(upstream);
     socket.on('data', (chunk: Buffer) => {
+      if (marker) {
+        const at = Math.max(chunk.indexOf(marker), chunk.indexOf(marker.toString().toLowerCase()));
+        if (at === -1) {
+          upstream.write(chunk);
+          return;
+        }
+        // The bytes before the marker pass free; the budget counts from the marker on.
+        budget += at;
+        marker = undefined;
+      }
       if (chunk.length <= budget) {
         budget -= chunk.length;
         upstream.write(chunk);
@@ -53,8 +65,9 @@ export async function startCutProxy(targetPort: number): Promise<CutProxy> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as { port: number }).port,
-    cutAfter(bytes) {
+    cutAfter(bytes, from) {
       budget = bytes;
+      marker = from === undefined ? undefined : Buffer.from(from);
     },
     cut,
     close: () =>

@@ -11,6 +11,7 @@ import { registerCronJobRoutes } from './routes/cron-job-routes.js';
 import { registerHandlerRoutes } from './routes/handler-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerJobListRoutes } from './routes/job-list-routes.js';
+import { registerJobBatchRoutes } from './routes/job-batch-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
 import { registerJwksRoutes } from './routes/jwks-routes.js';
 import { registerOpenApiRoutes } from './routes/openapi-routes.js';
@@ -40,6 +41,7 @@ export function createApp(deps: AppDeps): App {
 
   registerHealthRoutes(app, deps);
   registerJobRoutes(app, deps);
+  registerJobBatchRoutes(app, deps);
   registerJobListRoutes(app, deps);
   registerQueueRoutes(app, deps);
   registerHandlerRoutes(app, deps);

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { isDatabaseUnavailable, JobOptionsError, JobPayloadError, QueueUnavailableError, UnknownHandlerError, type Logger } from '@jobs/shared';
+import { BatchJobError, isDatabaseUnavailable, JobOptionsError, JobPayloadError, QueueUnavailableError, UnknownHandlerError, type Logger } from '@jobs/shared';
 import { ApiProblem, problem } from './problem.js';
 import { badRequest } from './validation-hook.js';
 
@@ -13,6 +13,14 @@ export function handleError(err: Error, c: Context, log: Logger): Response {
   if (err instanceof HTTPException && err.status < 500) {
     if (err.res) return err.getResponse(); // keeps headers such as WWW-Authenticate
     return problem(c, err.status, { detail: err.message || undefined });
+  }
+  if (err instanceof BatchJobError) {
+    // A job of a batch: the same answer as for that job alone, its fields under `body.jobs[i]`.
+    const at = `body.jobs[${err.index}]`;
+    const cause = err.cause;
+    if (cause instanceof UnknownHandlerError) return problem(c, 400, { detail: `${at}.handler: ${cause.message}`, field: `${at}.handler`, knownHandlers: cause.known });
+    if (cause instanceof JobPayloadError) return badRequest(c, cause.issues.map((i) => ({ field: `${at}.${i.path}`, message: i.message })));
+    return badRequest(c, [{ field: `${at}.${cause.field}`, message: cause.message }]);
   }
   if (err instanceof UnknownHandlerError) {
     return problem(c, 400, { detail: err.message, field: 'body.handler', knownHandlers: err.known });

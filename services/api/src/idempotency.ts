@@ -95,7 +95,89 @@ export async function enqueueIdempotently(deps: IdempotencyDeps, actor: string, 
   return { kind: 'created', jobId: id };
 }
 
-type RecordState = { kind: 'claimed' } | { kind: 'pending' } | { kind: 'committed'; jobId: string } | { kind: 'mismatch' };
+/**
+ * The BullMQ job id of job `index` of a batch sent with an `Idempotency-Key`:
+ * `idem-` + base64url(sha256(JSON `["batch", actor, key, index]`)). JSON keeps the parts apart
+ * (no actor and key can be read as another pair) and never holds a raw newline, so no batch id is
+ * ever a single request's id ({@link idempotentJobId} hashes `actor \n key`).
+ */
+export function idempotentBatchJobId(actor: string, key: string, index: number): string {
+  return `idem-${createHash('sha256').update(JSON.stringify(['batch', actor, key, index])).digest('base64url')}`;
+}
+
+export type IdempotentBatchOutcome = { kind: 'created'; jobIds: string[] } | { kind: 'replay'; jobIds: string[] } | { kind: 'mismatch' };
+
+export interface BatchIdempotencyDeps {
+  redis: Redis;
+  /** Keys of the default queue: the record lives there, as for a single request. */
+  keys: RedisKeys;
+  handlers: HandlerMap;
+  /**
+   * Where job `index`'s derived id would be: its queue (to look it up) and the id callers see.
+   */
+  locate(handler: string, bullId: string): { queue: Queue; ref: string };
+  /** Enqueues these jobs (each with its derived `jobId`) in one batch; ids in order. */
+  enqueue(jobs: (IdempotentRequest & { options: EnqueueOptions })[]): Promise<string[]>;
+}
+
+/**
+ * `POST /job/batch` with an `Idempotency-Key`: the single request's design (record first, ids
+ * derived from the key so BullMQ itself refuses a second add), per job of the batch. The record
+ * (same Redis key as a single request's, so one key is never both) holds the hash of the whole
+ * batch and then its ids. Jobs whose derived id exists are not added again (nor handed over, for
+ * a superseding handler): a repeat adds nothing, and a retry after a failure part-way (one
+ * queue's transaction landed, the next one's did not) adds only the jobs that are missing.
+ */
+export async function enqueueBatchIdempotently(deps: BatchIdempotencyDeps, actor: string, key: string, jobs: readonly IdempotentRequest[]): Promise<IdempotentBatchOutcome> {
+  const hash = createHash('sha256').update(`${actor}\n${key}`).digest('hex');
+  const recordKey = deps.keys.idempotency(hash);
+  const fingerprint = sha256(canonicalJson({ batch: jobs }));
+  const record = await bounded(() => claimRecord(deps.redis, recordKey, fingerprint));
+  if (record.kind === 'mismatch') return record;
+  if (record.kind === 'committed') {
+    // A single request's record with this very fingerprint cannot exist (it hashes another shape).
+    if (record.jobIds?.length === jobs.length) return { kind: 'replay', jobIds: record.jobIds };
+    return { kind: 'mismatch' };
+  }
+
+  const derived = jobs.map((job, i) => {
+    const bullId = idempotentBatchJobId(actor, key, i);
+    return { bullId, ...deps.locate(job.handler, bullId) };
+  });
+  const commit = (ids: string[]) => bounded(() => deps.redis.set(recordKey, JSON.stringify({ fingerprint, jobIds: ids }), 'EX', IDEMPOTENCY_TTL_SECONDS));
+  const abandon = () => (record.kind === 'claimed' ? bounded(() => deps.redis.del(recordKey)).catch(() => undefined) : undefined);
+
+  // Commands sent together, answered in one go (ioredis writes them back to back).
+  const exists = await bounded(() => Promise.all(derived.map(({ queue, bullId }) => deps.redis.exists(queue.toKey(bullId)))));
+  if (record.kind === 'claimed' && exists.some(Boolean)) {
+    // No record, but jobs from an earlier use of the key: they are the only witness of its body.
+    const same = await bounded(() =>
+      Promise.all(derived.map(async ({ queue, bullId }, i) => !exists[i] || (async (job) => !!job && sameRequest(job, deps.handlers, jobs[i]!))(await queue.getJob(bullId)))),
+    );
+    if (!same.every(Boolean)) {
+      await abandon();
+      return { kind: 'mismatch' };
+    }
+  }
+  const missing = jobs.flatMap((_, i) => (exists[i] ? [] : [i]));
+  const ids = derived.map(({ ref }) => ref);
+  if (missing.length > 0) {
+    let added: string[];
+    try {
+      added = await deps.enqueue(missing.map((i) => ({ ...jobs[i]!, options: { ...jobs[i]!.options, jobId: derived[i]!.bullId } })));
+    } catch (err) {
+      // As for a single request: after Redis trouble part may have landed, so the record stays.
+      if (!(err instanceof QueueUnavailableError)) await abandon();
+      throw err;
+    }
+    // With `dedupeKey`, an equal unfinished job's id may come back instead of the derived one.
+    missing.forEach((i, k) => (ids[i] = added[k]!));
+  }
+  await commit(ids);
+  return missing.length === jobs.length ? { kind: 'created', jobIds: ids } : { kind: 'replay', jobIds: ids };
+}
+
+type RecordState = { kind: 'claimed' } | { kind: 'pending' } | { kind: 'committed'; jobId: string; jobIds?: string[] } | { kind: 'mismatch' };
 
 async function claimRecord(redis: Redis, recordKey: string, fingerprint: string): Promise<RecordState> {
   for (let tries = 0; tries < 3; tries++) {
@@ -104,17 +186,19 @@ async function claimRecord(redis: Redis, recordKey: string, fingerprint: string)
     if (raw === null) continue; // expired between the two calls: claim again
     const stored = parseRecord(raw);
     if (stored.fingerprint !== fingerprint) return { kind: 'mismatch' };
+    if (stored.jobIds) return { kind: 'committed', jobId: stored.jobIds[0] ?? '', jobIds: stored.jobIds };
     return stored.jobId ? { kind: 'committed', jobId: stored.jobId } : { kind: 'pending' };
   }
   throw new QueueUnavailableError('the Idempotency-Key record kept vanishing');
 }
 
-function parseRecord(raw: string): { fingerprint?: string; jobId?: string } {
+function parseRecord(raw: string): { fingerprint?: string; jobId?: string; jobIds?: string[] } {
   try {
-    const value = JSON.parse(raw) as { fingerprint?: unknown; jobId?: unknown };
+    const value = JSON.parse(raw) as { fingerprint?: unknown; jobId?: unknown; jobIds?: unknown };
     return {
       ...(typeof value.fingerprint === 'string' ? { fingerprint: value.fingerprint } : {}),
       ...(typeof value.jobId === 'string' ? { jobId: value.jobId } : {}),
+      ...(Array.isArray(value.jobIds) && value.jobIds.every((id) => typeof id === 'string') ? { jobIds: value.jobIds as string[] } : {}),
     };
   } catch {
     return {};

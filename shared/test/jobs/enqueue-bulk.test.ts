@@ -134,7 +134,7 @@ describe('enqueueJobs', () => {
     await client.enqueueJobs([{ handler: 'notify', payload: { userId: 'warm-up' } }, { handler: 'report', payload: { n: 0 } }]); // scripts loaded
     const note = 'x'.repeat(500);
     // About 700 KB on the wire; the first 64 KiB reach Redis (dozens of whole add commands).
-    proxy.cutAfter(64 * 1024);
+    proxy.cutAfter(64 * 1024, 'MULTI');
     const err = await client.enqueueJobs(Array.from({ length: 1_000 }, (_, i) => ({ handler: 'notify' as const, payload: { userId: `u${i}`, note } }))).catch((e: unknown) => e);
     await proxy.cut;
     expect(err).toBeInstanceOf(QueueUnavailableError);

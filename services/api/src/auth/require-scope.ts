@@ -45,14 +45,14 @@ export function requireScope(verify: TokenVerifier | undefined, ...scopes: strin
 
 /**
  * The one authorization rule of the admin API (SPEC §7): `jobs:enqueue` may enqueue and read
- * jobs (`POST /api/admin/job`, `GET /api/admin/job/:id`); everything else needs `jobs:admin`.
+ * jobs (`POST /api/admin/job`, `POST /api/admin/job/batch`, `GET /api/admin/job/:id`); everything else needs `jobs:admin`.
  */
 export function authorizeAdminApi(verify: TokenVerifier | undefined): MiddlewareHandler<AppEnv> {
   const enqueueOrAdmin = requireScope(verify, Scope.enqueue);
   const adminOnly = requireScope(verify);
   return (c, next) => {
     const { method, path } = c.req;
-    const enqueueRoute = (method === 'POST' && /^\/api\/admin\/job\/?$/.test(path)) || (method === 'GET' && /^\/api\/admin\/job\/[^/]+\/?$/.test(path));
+    const enqueueRoute = (method === 'POST' && /^\/api\/admin\/job(\/batch)?\/?$/.test(path)) || (method === 'GET' && /^\/api\/admin\/job\/[^/]+\/?$/.test(path));
     return (enqueueRoute ? enqueueOrAdmin : adminOnly)(c, next);
   };
 }

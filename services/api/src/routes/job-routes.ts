@@ -7,7 +7,8 @@ import { conflictResponse, errorResponses, IdParam, jsonContent, notFoundRespons
 import { CancelResultSchema, EnqueuedJob, EnqueueJobBody, JobInfoSchema } from '../schemas/job-schemas.js';
 import { assertNotInternalHandler } from '../schemas/internal-handlers.js';
 
-const IdempotencyHeader = z.object({
+/** The `Idempotency-Key` header of the enqueue routes (single and batch). */
+export const IdempotencyHeader = z.object({
   'idempotency-key': z.string().min(1).max(255).optional().openapi({
     description: "a repeated request with the same key and body returns the same job id, kept per caller (the token's `sub`; a token without `sub` gets 400 with this header)",
   }),
@@ -53,6 +54,17 @@ const cancelRoute = createRoute({
   },
 });
 
+/**
+ * Keys are kept per caller: a token without `sub` names none (RFC 6750 invalid_request: 400).
+ * Scoping by a hash of the token instead would give a retry with a refreshed token a second job.
+ */
+export function actorKeyProblem(): ApiProblem {
+  return new ApiProblem(400, {
+    detail: 'Idempotency-Key needs a bearer token with a `sub` claim: keys are kept per caller, and this token names none. Send the request without the header, or with a token that has `sub`',
+    field: 'header.idempotency-key',
+  });
+}
+
 /** `POST/GET/DELETE /api/admin/job`: enqueue, inspect, cancel. */
 export function registerJobRoutes(app: App, deps: AppDeps): void {
   app.openapi(enqueueRoute, async (c) => {
@@ -64,13 +76,7 @@ export function registerJobRoutes(app: App, deps: AppDeps): void {
       const id = await enqueue();
       return c.json({ id, handler: body.handler, type: 'adhoc' as const }, 201);
     }
-    // Keys are kept per caller: a token without `sub` names none (RFC 6750 invalid_request: 400).
-    if (!c.get('actorNamed')) {
-      throw new ApiProblem(400, {
-        detail: 'Idempotency-Key needs a bearer token with a `sub` claim: keys are kept per caller, and this token names none. Send the request without the header, or with a token that has `sub`',
-        field: 'header.idempotency-key',
-      });
-    }
+    if (!c.get('actorNamed')) throw actorKeyProblem();
     const outcome = await enqueueIdempotently(
       {
         redis: deps.redis,

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { enqueueOptionsSchema, jobTypes, type JobType } from '@jobs/shared';
+import { enqueueOptionsSchema, jobTypes, MAX_BATCH_JOBS, type JobType } from '@jobs/shared';
 
 export const EnqueueJobBody = z
   .object({
@@ -15,6 +15,24 @@ const jobType = z.enum(jobTypes as [JobType, ...JobType[]]);
 export const EnqueuedJob = z
   .object({ id: z.string(), handler: z.string(), type: jobType, idempotentReplay: z.boolean().optional() })
   .openapi('EnqueuedJob');
+
+export const EnqueueBatchBody = z
+  .object({
+    jobs: z
+      .array(EnqueueJobBody)
+      .min(1)
+      .max(MAX_BATCH_JOBS)
+      .openapi({ description: `1–${MAX_BATCH_JOBS} jobs, each as POST /api/admin/job takes it; all are valid or none is enqueued (400 names the first wrong one: body.jobs[17].payload.userId)` }),
+  })
+  .strict()
+  .openapi('EnqueueBatchRequest');
+
+export const EnqueuedBatch = z
+  .object({
+    jobs: z.array(EnqueuedJob.omit({ idempotentReplay: true })).openapi({ description: 'one per job of the request, in its order; a job with a dedupeKey equal to an earlier one answers that job\'s id' }),
+    idempotentReplay: z.boolean().optional().openapi({ description: 'true when the Idempotency-Key was seen before: the ids are the first request\'s' }),
+  })
+  .openapi('EnqueuedBatch');
 
 export const JobInfoSchema = z
   .object({
