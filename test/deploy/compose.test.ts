@@ -16,6 +16,8 @@ interface ComposeService {
   ports?: string[];
   volumes?: string[];
   deploy?: { replicas?: number };
+  profiles?: string[];
+  expose?: string[];
   stop_grace_period?: string;
   restart?: string;
   read_only?: boolean;
@@ -58,7 +60,7 @@ const seconds = (duration: string) => {
 
 describe('docker-compose.yml', () => {
   it('has the production shape: redis, postgres, a one-shot migrate, api, worker, scheduler', () => {
-    expect(Object.keys(services).sort()).toEqual(['api', 'migrate', 'postgres', 'redis', 'scheduler', 'worker']);
+    expect(Object.keys(services).sort()).toEqual(['api', 'migrate', 'postgres', 'redis', 'scheduler', 'worker', 'worker-critical']);
   });
 
   it('redis: pinned, noeviction, AOF + RDB persistence on a volume, health-checked', () => {
@@ -139,6 +141,26 @@ describe('docker-compose.yml', () => {
     expect(seconds(worker.stop_grace_period!) * 1000).toBeGreaterThan(timeoutMs + WORKER_ABORT_GRACE_MS);
     // The api drains for up to 10 s; Docker's default (10 s) would cut that short.
     expect(seconds(services.api!.stop_grace_period!)).toBeGreaterThan(10);
+  });
+
+  it('worker pools (SPEC §12): the worker runs the default queue; worker-critical (profile critical) runs `critical` from the same image', () => {
+    const queuesOf = (svc: ComposeService) => loadConfig(envOf(svc)).worker.queues;
+    const worker = services.worker!;
+    const critical = services['worker-critical']!;
+    expect(queuesOf(worker)).toEqual({ jobs: 10 });
+    expect(queuesOf(worker)).toEqual({ [loadConfig(envOf(worker)).queueName]: loadConfig(envOf(worker)).worker.concurrency });
+    expect(queuesOf(critical)).toEqual({ critical: 20 });
+    // Opt-in: the shipped registry names no `critical` queue, and a worker refuses one no handler uses.
+    expect(critical.profiles).toEqual(['critical']);
+    expect(worker.profiles).toBeUndefined();
+    // The worker otherwise: image, dependencies, secrets, health check, read-only, drain time.
+    for (const key of ['build', 'image', 'depends_on', 'secrets', 'healthcheck', 'read_only', 'restart', 'stop_grace_period', 'expose'] as const) expect(critical[key], key).toEqual(worker[key]);
+    const env = envOf(critical);
+    for (const key of Object.keys(env)) expect(CONFIG_ENV_NAMES, key).toContain(key);
+    const { worker: settings, webhook } = loadConfig(env);
+    expect(webhook.signingKeyFile).toBe('/run/secrets/webhook_signing_key');
+    expect(seconds(critical.stop_grace_period!) * 1000).toBeGreaterThan(settings.shutdownTimeoutMs + WORKER_ABORT_GRACE_MS);
+    expect(env.WORKER_PORT).toBe(String(SERVICES.worker.port));
   });
 
   it('documents every variable it interpolates in .env.example, and keeps the key file out of git and images', () => {

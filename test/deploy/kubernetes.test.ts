@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parser } from '@prometheus-io/lezer-promql';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../shared/src/index.js';
+import { loadConfig, queuePrefix } from '../../shared/src/index.js';
 import { CONFIG_ENV_NAMES, HEALTH_PATHS, parseYamlDocs, readText, readYamlDocs, root, SERVICE_NAMES, SERVICES, WORKER_ABORT_GRACE_MS } from './lib/deployment.js';
 import { applyReplacePatch, kubectlAvailable, kustomizeBuild, kustomizeResources, validateManifest, type Manifest } from './lib/kubernetes.js';
 
@@ -169,13 +169,13 @@ describe('infra/k8s manifests (static)', () => {
 
   describe('worker pools (SPEC §12): a Deployment per queue group, each with its own KEDA trigger on its own queues', () => {
     const pools = base.filter((m) => m.kind === 'Deployment' && podOf(m).containers[0]!.image === 'jobs-worker');
-    const queuesOf = (m: Manifest) => [...(loadConfig(envOf(podOf(m).containers[0]!)).worker.queues?.keys() ?? [])].sort();
+    const queuesOf = (m: Manifest) => Object.keys(loadConfig(envOf(podOf(m).containers[0]!)).worker.queues ?? {}).sort();
 
     it('a default pool on `jobs` and a `critical` pool, each naming its queues in WORKER_QUEUES; no queue in two pools', () => {
       expect(pools.map((m) => m.metadata.name).sort()).toEqual(['jobs-worker', 'jobs-worker-critical']);
       expect(queuesOf(find(base, 'Deployment', 'jobs-worker'))).toEqual(['jobs']);
       expect(queuesOf(find(base, 'Deployment', 'jobs-worker-critical'))).toEqual(['critical']);
-      expect(loadConfig(envOf(podOf(find(base, 'Deployment', 'jobs-worker-critical')).containers[0]!)).worker.queues?.get('critical')).toBe(20);
+      expect(loadConfig(envOf(podOf(find(base, 'Deployment', 'jobs-worker-critical')).containers[0]!)).worker.queues?.critical).toBe(20);
       const all = pools.flatMap(queuesOf);
       expect(new Set(all).size).toBe(all.length);
     });
@@ -252,7 +252,7 @@ describe('infra/k8s manifests (static)', () => {
     expectRestricted(job);
   });
 
-  it('Redis Cluster (components/redis-cluster): the {jobs} prefix, which the config demands with a cluster REDIS_URL', () => {
+  it('Redis Cluster: the base prefix gives each queue a slot of its own; components/redis-cluster keeps the one-slot {jobs} of older deployments', () => {
     const component = readYamlDocs('infra/k8s/components/redis-cluster/kustomization.yaml')[0] as { patches: Array<{ target: { name: string }; patch: string }> };
     expect(component.patches[0]!.target.name).toBe('jobs-config');
     const ops = parseYamlDocs(component.patches[0]!.patch)[0] as Array<{ op: string; path: string; value: unknown }>;
@@ -261,7 +261,11 @@ describe('infra/k8s manifests (static)', () => {
     const cluster = { REDIS_URL: 'redis+cluster://:pw@redis-cluster-0.redis-cluster:6379,redis-cluster-1.redis-cluster:6379' };
     const env = { ...secretExample, ...cluster, WEBHOOK_SIGNING_KEY_FILE: '/k.pem' };
     expect(loadConfig({ ...patched.data, ...env }).queuePrefix).toBe('{jobs}');
-    expect(() => loadConfig({ ...configMap.data, ...env })).toThrow(/QUEUE_PREFIX must contain a hash tag/);
+    expect(queuePrefix('{jobs}', 'critical', true)).toBe('{jobs}');
+    // Without the component (SPEC §12): every queue in its own slot, so queues spread over the shards.
+    const plain = loadConfig({ ...configMap.data, ...env });
+    expect(queuePrefix(plain.queuePrefix, 'jobs', true)).toBe('bull:{jobs}');
+    expect(queuePrefix(plain.queuePrefix, 'critical', true)).toBe('bull:{critical}');
   });
 });
 

@@ -31,9 +31,9 @@ const dashboard = JSON.parse(readText('infra/grafana/jobs-dashboard.json')) as {
   templating: { list: Array<{ name: string; query?: unknown }> };
 };
 const queries = dashboard.panels.filter((p) => p.type !== 'row').flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
-const kedaQuery = (readYamlDocs('infra/k8s/components/keda/scaledobject.yaml')[0] as { spec: { triggers: Array<{ type: string; metadata: { query?: string } }> } }).spec.triggers.find(
-  (t) => t.type === 'prometheus',
-)!.metadata.query!;
+const kedaQueries = (readYamlDocs('infra/k8s/components/keda/scaledobject.yaml') as Array<{ spec: { triggers: Array<{ type: string; metadata: { query?: string } }> } }>).map(
+  (so) => so.spec.triggers.find((t) => t.type === 'prometheus')!.metadata.query!,
+);
 
 /** Grafana's variables, replaced by values PromQL can parse. */
 const grafanaToPromql = (expr: string) => expr.replace(/\$__(rate_interval|interval|range)\b/g, '5m').replace(/\$(\w+)/g, 'x');
@@ -132,12 +132,39 @@ describe('infra/grafana/jobs-dashboard.json', () => {
   });
 });
 
+describe('queues (SPEC §12): job metrics carry `queue`, and every query over them keeps queues apart', () => {
+  const QUEUE_SERIES = /\b(queue_jobs|jobs_processed_total|job_duration_seconds_(?:bucket|sum|count))\{([^}]*)\}/g;
+
+  it('the dashboard filters every job series by the $queue variable (multi-select, All = every queue)', () => {
+    const queue = dashboard.templating.list.find((v) => v.name === 'queue') as { multi?: boolean; includeAll?: boolean; allValue?: string } | undefined;
+    expect(queue).toMatchObject({ multi: true, includeAll: true, allValue: '.*' });
+    const jobQueries = queries.filter((q) => QUEUE_SERIES.test(q.expr) && (QUEUE_SERIES.lastIndex = 0) === 0);
+    expect(jobQueries.length).toBeGreaterThan(10);
+    for (const q of jobQueries) for (const [, name, matchers] of q.expr.matchAll(QUEUE_SERIES)) expect(matchers, `${name} in ${q.panel}`).toContain('queue=~"$queue"');
+    // queue_jobs comes from the api and from every worker: each queue is taken once (max by queue) before summing.
+    for (const q of queries.filter((x) => x.expr.includes('queue_jobs'))) expect(q.expr, q.panel).toMatch(/max by \((queue, state|queue)\) \(queue_jobs/);
+    expect(queries.map((q) => q.panel)).toEqual(expect.arrayContaining(['Ready to run by queue', 'Runs by queue']));
+  });
+
+  it('the queue alerts fire per queue, and the job alerts per queue and handler', () => {
+    const byName = Object.fromEntries(rules.map((r) => [r.alert, r]));
+    expect(byName.JobsBacklogNotDraining!.expr).toMatch(/sum by \(queue\) \(max by \(queue, state\) \(queue_jobs/);
+    expect(byName.JobsBacklogNotDraining!.expr).toMatch(/unless on \(queue\)\s+sum by \(queue\) \(rate\(jobs_processed_total/);
+    expect(byName.JobsBacklogNotDraining!.annotations.summary).toContain('{{ $labels.queue }}');
+    expect(byName.JobsBacklogHigh!.expr).toMatch(/^sum by \(queue\)/);
+    for (const name of ['JobsFailureRatioHigh', 'JobsRetryStorm', 'JobsSlowHandler']) {
+      for (const [, by] of byName[name]!.expr.matchAll(/\bby \(([^)]*)\)/g)) expect(by!.split(', '), name).toEqual(expect.arrayContaining(['queue', 'handler']));
+      expect(byName[name]!.annotations.summary, name).toContain('{{ $labels.queue }}');
+    }
+  });
+});
+
 describe('metric names in the dashboard, the alerts and the KEDA query', () => {
   it('exist in the code (or are prom-client defaults), and a running service exports them', () => {
     const used = new Set([
       ...queries.flatMap((q) => metricNames(grafanaToPromql(q.expr))),
       ...rules.flatMap((r) => metricNames(r.expr)),
-      ...metricNames(kedaQuery),
+      ...kedaQueries.flatMap(metricNames),
     ]);
     // What dockerfiles.test.ts sees each running service export, defaults included (process_*).
     const exported = new Set(Object.values(SERVICES).flatMap((s) => s.metrics));

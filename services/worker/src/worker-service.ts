@@ -44,7 +44,8 @@ export async function startWorkerService(config: Config, log: Logger, options: W
   // One producer connection: readiness, queue depth, and relaying the breaker's events.
   const producer = createRedis(config.redisUrl, 'producer');
   const jobs = createJobClient({ handlers: jobHandlers, connection: producer, prefix: config.queuePrefix, queueName: config.queueName, workerLockDurationMs: config.worker.lockDurationMs });
-  registerQueueDepth(metrics, jobs.queue);
+  // queue_jobs for the queues this pool runs: KEDA and the alerts read each queue's depth by its `queue` label.
+  registerQueueDepth(metrics, [...queues.keys()].flatMap((name) => jobs.queues.get(name) ?? []));
   const webhooks = await createWebhookRuntime(config, { db, jobs, metrics });
   const worker = createWorker({
     handlers: jobHandlers,

@@ -11,8 +11,6 @@ export interface JobMetrics {
 /** A no-op for workers built without a registry (library use, tests). */
 export const noJobMetrics: JobMetrics = { record: () => undefined };
 
-const PROCESSED = 'jobs_processed_total';
-const DURATION = 'job_duration_seconds';
 const LABELS = ['queue', 'handler', 'outcome'] as const;
 type Label = (typeof LABELS)[number];
 
@@ -24,12 +22,12 @@ type Label = (typeof LABELS)[number];
  */
 export function createJobMetrics(registry: Registry): JobMetrics {
   const processed =
-    (registry.getSingleMetric(PROCESSED) as Counter<Label> | undefined) ??
-    new Counter({ name: PROCESSED, help: 'Job runs by queue, handler and outcome', labelNames: LABELS, registers: [registry] });
+    (registry.getSingleMetric('jobs_processed_total') as Counter<Label> | undefined) ??
+    new Counter({ name: 'jobs_processed_total', help: 'Job runs by queue, handler and outcome', labelNames: LABELS, registers: [registry] });
   const duration =
-    (registry.getSingleMetric(DURATION) as Histogram<Label> | undefined) ??
+    (registry.getSingleMetric('job_duration_seconds') as Histogram<Label> | undefined) ??
     new Histogram({
-      name: DURATION,
+      name: 'job_duration_seconds',
       help: 'Run time of jobs by queue, handler and outcome',
       labelNames: LABELS,
       buckets: [0.005, 0.025, 0.1, 0.5, 1, 5, 15, 60, 300, 1800],
