@@ -75,6 +75,12 @@ export function redisKeys(prefix: string, queueName: string) {
     cronChangedChannel: `${base}:${redisNamespace.channel}:cron-changed`,
     /** `Idempotency-Key` of an enqueue request (hashed with the actor) → the job it created. */
     idempotency: (hash: string) => `${base}:${redisNamespace.job}:idempotency:${hash}`,
+    /**
+     * Every queue the scheduler has put job schedulers on (a set, under the default queue): a
+     * queue that left the registry (its last handler moved away) is still read, so its
+     * schedulers are moved or removed, and dropped from the set once it holds none.
+     */
+    schedulerQueues: `${base}:${redisNamespace.scheduler}:queues`,
     /** The scheduler leader lock. */
     schedulerLeader: `${base}:${redisNamespace.scheduler}:leader`,
     /** Published when the scheduler leader releases its lock, so a standby takes over at once. */

@@ -11,7 +11,7 @@ import { createLogger, scopedLogger } from '../logger/logger.js';
 import { closeRedis, createRedis } from '../redis/connection.js';
 import { queuePrefix, redisKeys } from '../redis/namespace.js';
 import { isClusterUrl } from '../redis/redis-url.js';
-import { queueNamesOf, queueOf } from '../jobs/queues.js';
+import { QUEUE_NAME_PATTERN, queueNamesOf, queueOf } from '../jobs/queues.js';
 import { builtinSchedules, type BuiltinSchedule } from './builtin-schedules.js';
 import { createLeaderLock, type LeaderLockTimings } from './leader-lock.js';
 import type { PassResult } from './reconcile.js';
@@ -103,14 +103,29 @@ export function startCronScheduler(options: CronSchedulerOptions): CronScheduler
   const redis = createRedis(o.redisUrl, 'producer');
   const lockRedis = createRedis(o.redisUrl, 'producer');
   const subscriber = createRedis(o.redisUrl, 'subscriber');
-  // A cron row's scheduler goes on its handler's queue (SPEC §12): one Queue per queue of the registry.
-  const queues = new Map(
-    queueNamesOf(handlers, o.queueName).map((name) => {
-      const queue = new Queue(name, { connection: redis, prefix: queuePrefix(o.prefix, name, cluster) });
-      queue.on('error', () => undefined); // a pass that fails logs it
-      return [name, queue] as const;
-    }),
-  );
+  // A cron row's scheduler goes on its handler's queue (SPEC §12): one Queue per queue of the
+  // registry, plus any queue schedulers were put on before that the registry no longer names.
+  const openQueue = (name: string) => {
+    const queue = new Queue(name, { connection: redis, prefix: queuePrefix(o.prefix, name, cluster) });
+    queue.on('error', () => undefined); // a pass that fails logs it
+    return queue;
+  };
+  const registryQueues = queueNamesOf(handlers, o.queueName);
+  const queues = new Map(registryQueues.map((name) => [name, openQueue(name)] as const));
+  /** Before a full pass: note the registry's queues, and read the queues it left too. */
+  async function withLeftQueues(): Promise<void> {
+    await redis.sadd(keys.schedulerQueues, ...registryQueues);
+    for (const name of await redis.smembers(keys.schedulerQueues)) if (!queues.has(name) && QUEUE_NAME_PATTERN.test(name)) queues.set(name, openQueue(name));
+  }
+  /** After a full pass: a queue the registry left that holds no scheduler any more is forgotten. */
+  async function dropEmptyLeftQueues(): Promise<void> {
+    for (const [name, queue] of queues) {
+      if (registryQueues.includes(name) || (await queue.getJobSchedulers(0, 0)).length > 0) continue;
+      await redis.srem(keys.schedulerQueues, name);
+      queues.delete(name);
+      await queue.close().catch(() => undefined);
+    }
+  }
   const handlerQueue = (handler: string) => (Object.hasOwn(handlers, handler) ? queueOf(handlers[handler]!, o.queueName) : o.queueName);
 
   let stopping = false;
@@ -192,7 +207,12 @@ export function startCronScheduler(options: CronSchedulerOptions): CronScheduler
         fullRequested = false;
         changes.clear(); // the full pass reads every row after this point
         served = waiting.splice(0);
-        const report = await pass('full', () => runFullPass(depsForTerm()));
+        const report = await pass('full', async () => {
+          await withLeftQueues();
+          const run = await runFullPass(depsForTerm());
+          if (!run.interrupted) await dropEmptyLeftQueues();
+          return run;
+        });
         for (const w of served.splice(0)) (report ? w.resolve(report) : w.reject(new Error('full pass interrupted: leadership lost')));
       } else {
         const batch = new Map<string, Set<string>>();

@@ -258,5 +258,12 @@ describe('scheduler and queues (SPEC §12)', () => {
     // Once moved, a pass leaves it alone (no rewrite that would shift its next run).
     const report = await after.reconcileNow();
     expect(report.result).toMatchObject({ upserted: 0, removed: 0, unchanged: 1, failed: 0 });
+    await after.close();
+
+    // And back: the registry no longer names `reports` at all, yet its schedulers are found and moved.
+    start({ mover: onDefault });
+    await sleepUntil(async () => (await ids(jobs)).length === 2 && (await ids(reports)).length === 0, { message: 'schedulers moved back to jobs' });
+    expect(await ids(jobs)).toEqual(['builtin:mover', 'move-me']);
+    expect(await redis.smembers(redisKeys(prefix, 'jobs').schedulerQueues)).toEqual(['jobs']);
   });
 });
