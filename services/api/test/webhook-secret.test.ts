@@ -1,12 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { backfillSubscriptionSecrets, signingSecretsOf, webhookHeaders } from '../../../shared/src/index.js';
+import { backfillSubscriptionSecrets, createWebhookSecretBox, signingSecretsOf, webhookHeaders } from '../../../shared/src/index.js';
 import type { WebhookSubscriptionView } from '../src/webhooks/webhook-views.js';
 import { outboxRows } from './helpers/rows.js';
 import { createTestApp, mintToken, type TestApp } from './helpers/test-app.js';
 
 type Created = WebhookSubscriptionView & { secret: string };
-type Rotated = { secret: string; previousSecretExpiresAt: string };
+type Rotated = { secret: string; previousSecretExpiresAt: string | null };
 
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000000';
 const base = { url: 'https://example.com/hooks/jobs', events: ['cronJob.*'] };
@@ -71,7 +72,7 @@ describe('webhook subscription secrets (SPEC §18)', () => {
     const rotated = await json<Rotated>(await t.call('POST', `${path}/${id}/rotateSecret`), 200);
     expect(rotated.secret).toMatch(/^whsec_/);
     expect(rotated.secret).not.toBe(old);
-    const expiresIn = Date.parse(rotated.previousSecretExpiresAt) - Date.now();
+    const expiresIn = Date.parse(rotated.previousSecretExpiresAt!) - Date.now();
     expect(expiresIn).toBeGreaterThan(24 * 3600_000 - 60_000);
     expect(expiresIn).toBeLessThanOrEqual(24 * 3600_000);
     expect(await json<{ secret: string }>(await t.call('GET', `${path}/${id}/secret`), 200)).toEqual({ secret: rotated.secret });
@@ -95,6 +96,19 @@ describe('webhook subscription secrets (SPEC §18)', () => {
 
     expect(t.lines.find((l) => l.msg === 'webhook subscription secret rotated')).toMatchObject({ subscriptionId: id });
     for (const part of [...secretParts(old), ...secretParts(rotated.secret)]) expect(JSON.stringify(t.lines)).not.toContain(part);
+  });
+
+  it('after WEBHOOK_SECRET_KEY changed: GET …/secret answers 409 naming both key ids (not a 500), and rotateSecret gives a usable secret without an overlap', async () => {
+    const { id } = await json<Created>(await t.call('POST', path, base), 201);
+    const oldKeyId = t.deps.webhookSecrets.keyId;
+    t.deps.webhookSecrets = createWebhookSecretBox(randomBytes(32));
+    // The routes read deps per request, so the app now runs with another key.
+    const problem = await json<{ detail: string }>(await t.call('GET', `${path}/${id}/secret`), 409);
+    expect(problem.detail).toContain(`encrypted under key id ${oldKeyId}, but WEBHOOK_SECRET_KEY is key id ${t.deps.webhookSecrets.keyId}`);
+    const rotated = await json<Rotated>(await t.call('POST', `${path}/${id}/rotateSecret`), 200);
+    expect(rotated.previousSecretExpiresAt).toBeNull();
+    expect(await json<{ secret: string }>(await t.call('GET', `${path}/${id}/secret`), 200)).toEqual({ secret: rotated.secret });
+    expect(await signingSecretsOf(t.database.db, t.deps.webhookSecrets, await storedRow(id))).toEqual([rotated.secret]);
   });
 
   it('GET …/secret and rotateSecret answer 404 for an unknown uuid or a non-uuid id', async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database, WebhookSubscription } from '../db/schema.js';
-import type { WebhookSecretBox } from './secret-box.js';
+import { SecretDecryptError, type WebhookSecretBox } from './secret-box.js';
 import { SECRET_PREFIX } from './signature.js';
 
 /** Random bytes per secret (the spec asks for at least 24). */
@@ -66,8 +66,11 @@ export async function signingSecretsOf(db: Kysely<Database>, box: WebhookSecretB
 
 /**
  * Replaces the secret with a new one; the old one keeps signing for 24 h beside it (one rotation
- * inside that window drops the oldest). Run in a transaction: the row is locked so two rotations
- * cannot both keep the same previous secret. Undefined when there is no such row.
+ * inside that window drops the oldest). `previousSecretExpiresAt` is null when there was no old
+ * secret to keep: a row from before migration 0003, or one whose secret this `WEBHOOK_SECRET_KEY`
+ * cannot decrypt (after the key was replaced; rotating is then how the row gets a usable secret).
+ * Run in a transaction: the row is locked so two rotations cannot both keep the same previous
+ * secret. Undefined when there is no such row.
  *
  * @example
  * const rotated = await db.transaction().execute((trx) => rotateSubscriptionSecret(trx, box, id));
@@ -76,19 +79,28 @@ export async function rotateSubscriptionSecret(
   db: Kysely<Database>,
   box: WebhookSecretBox,
   id: string,
-): Promise<{ secret: string; previousSecretExpiresAt: Date } | undefined> {
+): Promise<{ secret: string; previousSecretExpiresAt: Date | null } | undefined> {
   const row = await db.selectFrom('webhook_subscription').select(['id', 'secret_ciphertext']).where('id', '=', id).forUpdate().executeTakeFirst();
   if (!row) return undefined;
-  // Decrypting first proves the stored secret is ours before it is kept as the previous one.
-  if (row.secret_ciphertext) box.decrypt(row.secret_ciphertext, id);
+  const previous = row.secret_ciphertext && decryptsHere(box, row.secret_ciphertext, id) ? row.secret_ciphertext : null;
   const secret = generateSubscriptionSecret();
   const updated = await db
     .updateTable('webhook_subscription')
-    .set({ secret_ciphertext: box.encrypt(secret, id), previous_secret_ciphertext: row.secret_ciphertext, secret_rotated_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+    .set({ secret_ciphertext: box.encrypt(secret, id), previous_secret_ciphertext: previous, secret_rotated_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
     .where('id', '=', id)
     .returning('secret_rotated_at')
     .executeTakeFirstOrThrow();
-  return { secret, previousSecretExpiresAt: new Date(updated.secret_rotated_at!.getTime() + SECRET_ROTATION_OVERLAP_MS) };
+  return { secret, previousSecretExpiresAt: previous ? new Date(updated.secret_rotated_at!.getTime() + SECRET_ROTATION_OVERLAP_MS) : null };
+}
+
+function decryptsHere(box: WebhookSecretBox, ciphertext: string, id: string): boolean {
+  try {
+    box.decrypt(ciphertext, id);
+    return true;
+  } catch (err) {
+    if (err instanceof SecretDecryptError) return false;
+    throw err;
+  }
 }
 
 /**

@@ -119,7 +119,12 @@ const secretRoute = createRoute({
   summary: "The subscription's Standard Webhooks secret (`whsec_…`) that signs `webhook-signature`",
   security,
   request: { params: UuidIdParam },
-  responses: { 200: jsonContent(SubscriptionSecretSchema, 'The secret'), ...errorResponses, ...notFoundResponse },
+  responses: {
+    200: jsonContent(SubscriptionSecretSchema, 'The secret'),
+    ...errorResponses,
+    ...notFoundResponse,
+    ...conflictResponse('The stored secret was encrypted under another WEBHOOK_SECRET_KEY; rotate it'),
+  },
 });
 
 const rotateSecretRoute = createRoute({
@@ -193,7 +198,7 @@ export function registerWebhookSubscriptionRoutes(app: App, deps: AppDeps): void
   app.openapi(rotateSecretRoute, async (c) => {
     const { secret, previousSecretExpiresAt } = await rotateSecret(command(c), c.req.valid('param').id);
     c.header('cache-control', 'no-store');
-    return c.json({ secret, previousSecretExpiresAt: previousSecretExpiresAt.toISOString() }, 200);
+    return c.json({ secret, previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? null }, 200);
   });
 
   app.openapi(replayRoute, async (c) => {

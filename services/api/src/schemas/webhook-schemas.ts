@@ -71,7 +71,9 @@ export const SubscriptionSecretSchema = z.object({ secret }).openapi('WebhookSub
 export const RotatedSubscriptionSecretSchema = z
   .object({
     secret,
-    previousSecretExpiresAt: z.string().openapi({ description: 'until then deliveries are signed with the new and the previous secret (ISO 8601)' }),
+    previousSecretExpiresAt: z.string().nullable().openapi({
+      description: 'until then deliveries are signed with the new and the previous secret (ISO 8601); null when there was no usable previous secret',
+    }),
   })
   .openapi('RotatedWebhookSubscriptionSecret');
 

@@ -5,6 +5,7 @@ import {
   generateSubscriptionSecret,
   recordWebhookEvent,
   rotateSubscriptionSecret,
+  SecretDecryptError,
   urlWithoutSecrets,
   type WebhookSubscription,
   type WebhookSubscriptionUpdate,
@@ -62,13 +63,22 @@ export async function createSubscription(ctx: CommandContext, input: CreateSubsc
 
 /**
  * The subscription's Standard Webhooks secret in clear (a row from before migration 0003 gets
- * one now). 404 when there is no such subscription.
+ * one now). 404 when there is no such subscription; 409 when the stored secret was encrypted under
+ * another `WEBHOOK_SECRET_KEY`.
  *
  * @example
  * const secret = await readSubscriptionSecret(ctx, id);
  */
 export async function readSubscriptionSecret(ctx: CommandContext, id: string): Promise<string> {
-  const secret = isUuid(id) ? await ensureSubscriptionSecret(ctx.deps.db, ctx.deps.webhookSecrets, id) : undefined;
+  let secret: string | undefined;
+  try {
+    secret = isUuid(id) ? await ensureSubscriptionSecret(ctx.deps.db, ctx.deps.webhookSecrets, id) : undefined;
+  } catch (err) {
+    if (!(err instanceof SecretDecryptError)) throw err;
+    // The key changed under the stored secret: a state to fix, not a server fault.
+    ctx.log.warn({ subscriptionId: id, err }, 'webhook subscription secret cannot be decrypted');
+    throw new ApiProblem(409, { detail: `${err.message}; POST …/${id}/rotateSecret gives the subscription a new secret under the current key` });
+  }
   if (secret === undefined) throw subscriptionNotFound(id);
   // Who read it, never what it is.
   ctx.log.info({ actor: ctx.actor, subscriptionId: id }, 'webhook subscription secret read');
@@ -77,12 +87,13 @@ export async function readSubscriptionSecret(ctx: CommandContext, id: string): P
 
 /**
  * Replaces the secret; deliveries are signed with the new and the previous one for 24 h, so
- * receivers can switch without dropping any. 404 when there is no such subscription.
+ * receivers can switch without dropping any (`previousSecretExpiresAt` null: there was no usable
+ * previous one). 404 when there is no such subscription.
  *
  * @example
  * const { secret, previousSecretExpiresAt } = await rotateSecret(ctx, id);
  */
-export async function rotateSecret(ctx: CommandContext, id: string): Promise<{ secret: string; previousSecretExpiresAt: Date }> {
+export async function rotateSecret(ctx: CommandContext, id: string): Promise<{ secret: string; previousSecretExpiresAt: Date | null }> {
   const rotated = isUuid(id) ? await ctx.deps.db.transaction().execute((trx) => rotateSubscriptionSecret(trx, ctx.deps.webhookSecrets, id)) : undefined;
   if (!rotated) throw subscriptionNotFound(id);
   ctx.log.info({ actor: ctx.actor, subscriptionId: id, previousSecretExpiresAt: rotated.previousSecretExpiresAt }, 'webhook subscription secret rotated');
