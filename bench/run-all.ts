@@ -227,6 +227,28 @@ const BENCHES: BenchSpec[] = [
     },
   },
   {
+    name: 'flow-control',
+    about: 'concurrency / rate limits: throughput with limits never reached vs none, Redis commands per job with 10,000 vs 100 waiting, fairness behind a 2,000-job flood',
+    quick: { BENCH_JOBS: '2000', BENCH_REPS: '1' },
+    headline(out) {
+      const rows: Row[] = [];
+      const without = new RegExp(String.raw`without limits\s+(${NUM}) jobs/s\s+([\d.]+) µs`).exec(out);
+      const withL = new RegExp(String.raw`limits never reached\s+(${NUM}) jobs/s\s+([\d.]+) µs`).exec(out);
+      if (without && withL) {
+        rows.push({ figure: 'no-op jobs/s, limits never reached (best of runs)', lib: withL[1]!, base: without[1]!, ratio: pct(num(withL[1]!), num(without[1]!)) });
+        rows.push({ figure: 'CPU µs per job (median)', lib: withL[2]!, base: without[2]!, ratio: pct(num(withL[2]!), num(without[2]!)) });
+      }
+      const io = new RegExp(String.raw`5 ms handler .*without (${NUM}) jobs/s, with limits (${NUM}) jobs/s`).exec(out);
+      if (io) rows.push({ figure: '5 ms handler jobs/s, limits never reached', lib: io[2]!, base: io[1]!, ratio: pct(num(io[2]!), num(io[1]!)) });
+      const small = /100 waiting\s+([\d.]+)/.exec(out);
+      const large = /10,000 waiting\s+([\d.]+)/.exec(out);
+      if (small && large) rows.push({ figure: 'Redis commands per completed job: 10,000 waiting (lib) vs 100 waiting (base)', lib: large[1]!, base: small[1]!, ratio: `${(num(large[1]!) / num(small[1]!)).toFixed(2)}x` });
+      const fair = /start delay p50 (\d+) ms\s+p99 (\d+) ms\s+max (\d+) ms/.exec(out);
+      if (fair) rows.push({ figure: "other key's start delay behind a 2,000-job flood, p99 (p50, max) ms", lib: `${fair[2]} (${fair[1]}, ${fair[3]})`, base: '', ratio: '' });
+      return { libLabel: 'handler with concurrency / rateLimit', baseLabel: 'same handler without limits (or 100 waiting)', rows, notes: ['Runs on a redis-server of its own (INFO commandstats counts only the bench).'] };
+    },
+  },
+  {
     name: 'idle-rss',
     about: 'VmRSS of each compiled service (NODE_ENV/APP_ENV=production) after idling, next to a bare node:http process',
     quick: { BENCH_IDLE_S: '3', BENCH_RSS_SAMPLES: '3' },

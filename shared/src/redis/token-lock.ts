@@ -16,8 +16,11 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
  * newLockToken(); // 'web-1/4242/6f1c…'
  */
 export function newLockToken(): string {
-  return `${hostname()}/${process.pid}/${randomUUID()}`;
+  return `${HOLDER}/${randomUUID()}`;
 }
+
+// Read once: a concurrency slot takes a token per job, and hostname() is a system call.
+const HOLDER = `${hostname()}/${process.pid}`;
 
 /**
  * Takes `key` for `ttlMs` if nobody holds it. Resolves true when taken.
