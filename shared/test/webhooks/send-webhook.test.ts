@@ -314,7 +314,7 @@ describe('sendWebhook end to end (real receiver, Postgres, Redis, worker)', () =
     const { id: sub, secret: oldSecret } = await subscribeWithSecret(receiver.origin);
     const rotated = await database.db.transaction().execute((trx) => rotateSubscriptionSecret(trx, box, sub));
     expect(rotated!.secret).not.toBe(oldSecret);
-    expect(rotated!.previousSecretExpiresAt.getTime()).toBeGreaterThan(Date.now() + 23.9 * 3600_000);
+    expect(rotated!.previousSecretExpiresAt!.getTime()).toBeGreaterThan(Date.now() + 23.9 * 3600_000);
     await publish('during');
     await sleepUntil(() => receiver.requests.length > 0);
     const during = receiver.requests[0]!;
