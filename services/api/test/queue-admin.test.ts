@@ -44,8 +44,13 @@ describe('queue admin API (SPEC §12)', () => {
     expect(res.status).toBe(201);
     return ((await res.json()) as { id: string }).id;
   };
-  /** What GET /api/admin/job/:id answers for `id`, read through the same client. */
-  const jobView = async (id: string) => JSON.parse(JSON.stringify((await t.deps.jobs.getJob(id)) ?? null)) as (JobView & { finishedAt: string }) | null;
+  /** What GET /api/admin/job/:id answers for `id` (null for 404). */
+  const jobView = async (id: string) => {
+    const res = await t.call('GET', `/api/admin/job/${id}`);
+    if (res.status === 404) return null;
+    expect(res.status, id).toBe(200);
+    return (await res.json()) as JobView & { finishedAt: string };
+  };
   const stateOf = async (id: string) => (await jobView(id))?.state;
   const startWorker = (metrics?: ReturnType<typeof createMetricsRegistry>) => {
     worker = createWorker({ handlers, redisUrl: TEST_REDIS_URL, prefix: t.prefix, logger: captureLogger('fatal').log, ...(metrics ? { metrics } : {}) });
@@ -112,7 +117,7 @@ describe('queue admin API (SPEC §12)', () => {
   it('retry pages through the failed set: a handler filter over many pages retries exactly its jobs', async () => {
     t = await createTestApp({ handlers });
     startWorker();
-    const ids = [];
+    const ids: { handler: string; id: string }[] = [];
     for (let n = 0; n < 9; n++) ids.push({ handler: n % 3 === 0 ? 'brittle' : 'flaky', id: await enqueue(n % 3 === 0 ? 'brittle' : 'flaky', { n }) });
     await sleepUntil(async () => (await Promise.all(ids.map((j) => stateOf(j.id)))).every((s) => s === 'failed'), { message: 'nine failures' });
     await worker!.close();
@@ -271,6 +276,10 @@ describe('queue admin API (SPEC §12)', () => {
     expect(Object.keys(doc.paths['/api/admin/queue'] ?? {})).toEqual(['get']);
     for (const action of ['pause', 'resume', 'retry', 'clean']) expect(Object.keys(doc.paths[`/api/admin/queue/{name}/${action}`] ?? {}), action).toEqual(['post']);
     expect(Object.keys(doc.paths['/api/admin/job'] ?? {}).sort()).toEqual(['get', 'post']);
+    // List items and GET /api/admin/job/{id} say which queue the job is on.
+    const job = (doc as unknown as { components: { schemas: Record<string, { properties: Record<string, unknown>; required: string[] }> } }).components.schemas.Job!;
+    expect(job.properties).toHaveProperty('queue');
+    expect(job.required).toContain('queue');
   });
 
   it('BullBoard shows every queue', async () => {

@@ -36,7 +36,8 @@ export const EnqueuedBatch = z
 
 export const JobInfoSchema = z
   .object({
-    id: z.string(),
+    id: z.string().openapi({ description: 'plain on the default queue, `<queue>~<id>` on another (SPEC §12)' }),
+    queue: z.string().openapi({ description: 'the queue it is on (GET /api/admin/queue)' }),
     handler: z.string(),
     type: z.union([jobType, z.literal('unknown')]),
     cronJobId: z.string().optional(),
