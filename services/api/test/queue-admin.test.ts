@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMetricsRegistry, createWorker, jobHandlers, makeJob, type HandlerMap, type JobWorker } from '../../../shared/src/index.js';
 import { captureLogger, sleepUntil, TEST_REDIS_URL } from '../../../test/helpers/index.js';
+import { decodeJobCursor, encodeJobCursor } from '../src/queues/job-list.js';
 import { retryFailedJobs } from '../src/queues/queue-commands.js';
 import { createTestApp, mintToken, type TestApp } from './helpers/test-app.js';
 
@@ -210,6 +211,12 @@ describe('queue admin API (SPEC §12)', () => {
     expect(second.nextCursor).toBeNull();
   });
 
+  it('a cursor round-trips any queue name, a legacy QUEUE_NAME outside the queue-name rule included', () => {
+    for (const position of [{ createdAt: 1_700_000_000_000, queue: 'Legacy_Q', id: 'repeat:nightly:1700000000' }, { createdAt: 0, queue: 'critical', id: '42' }]) {
+      expect(decodeJobCursor(encodeJobCursor(position))).toEqual(position);
+    }
+  });
+
   it('404 problem for an unknown queue, listing the known ones', async () => {
     t = await createTestApp({ handlers });
     for (const [method, path, body] of [
@@ -240,7 +247,9 @@ describe('queue admin API (SPEC §12)', () => {
     ['GET', '/api/admin/job?limit=0', undefined, 'query.limit'],
     ['GET', '/api/admin/job?limit=101', undefined, 'query.limit'],
     ['GET', '/api/admin/job?cursor=garbage', undefined, 'query.cursor'],
-    ['GET', `/api/admin/job?cursor=${Buffer.from('[1,"NOT A QUEUE","1"]').toString('base64url')}`, undefined, 'query.cursor'],
+    ['GET', `/api/admin/job?cursor=${Buffer.from('[1,"","1"]').toString('base64url')}`, undefined, 'query.cursor'],
+    ['GET', `/api/admin/job?cursor=${Buffer.from('[-1,"jobs","1"]').toString('base64url')}`, undefined, 'query.cursor'],
+    ['GET', `/api/admin/job?cursor=${Buffer.from('["1","jobs","1"]').toString('base64url')}`, undefined, 'query.cursor'],
     ] as [string, string, unknown, string][]) {
       const res = await t.call(method, path, body);
       expect(res.status, `${path} ${JSON.stringify(body)}`).toBe(400);

@@ -1,6 +1,5 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QUEUE_NAME_PATTERN } from '@jobs/shared';
 import type { ListableState } from '../schemas/queue-schemas.js';
 
 /**
@@ -111,7 +110,8 @@ export function decodeJobCursor(cursor: string): JobPosition | undefined {
   if (!Array.isArray(value) || value.length !== 3) return undefined;
   const [createdAt, queue, id] = value as unknown[];
   if (typeof createdAt !== 'number' || !Number.isSafeInteger(createdAt) || createdAt < 0) return undefined;
-  if (typeof queue !== 'string' || !QUEUE_NAME_PATTERN.test(queue)) return undefined;
+  // Any name a queue can have, the default one included (QUEUE_NAME predates the queue-name rule).
+  if (typeof queue !== 'string' || queue.length === 0 || queue.length > 100) return undefined;
   if (typeof id !== 'string' || id.length === 0 || id.length > 200) return undefined;
   return { createdAt, queue, id };
 }
