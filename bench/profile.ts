@@ -89,8 +89,7 @@ const INCLUSIVE = [
   'end@_http_outgoing',
   // Hono app, middleware, validation, auth
   'dispatch@hono',
-  'limitBody@json-body',
-  'requireJsonBody@json-body',
+  'jsonBody@json-body',
   'jwtVerify@jose',
   'safeParseAsync@zod',
   'json@hono',

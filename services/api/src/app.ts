@@ -4,7 +4,7 @@ import { authorizeAdminApi } from './auth/require-scope.js';
 import { mountBullBoard } from './bull-board/mount-bull-board.js';
 import type { App, AppDeps, AppEnv } from './app-env.js';
 import { handleError } from './error-handler.js';
-import { limitBody, requireJsonBody } from './middleware/json-body.js';
+import { jsonBody } from './middleware/json-body.js';
 import { requestContext } from './middleware/request-context.js';
 import { problem } from './problem.js';
 import { registerCronJobRoutes } from './routes/cron-job-routes.js';
@@ -36,7 +36,7 @@ export function createApp(deps: AppDeps): App {
 
   registerQueueDepth(deps.metrics, deps.jobs.queues.values());
   app.use('*', requestContext(deps.log));
-  app.use('/api/*', limitBody, requireJsonBody);
+  app.use('/api/*', jsonBody);
   app.use('/api/admin/*', authorizeAdminApi(deps.auth));
 
   registerHealthRoutes(app, deps);

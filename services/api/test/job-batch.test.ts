@@ -1,3 +1,6 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import { Queue } from 'bullmq';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
@@ -170,11 +173,27 @@ describe('POST /api/admin/job/batch', () => {
     expect(single.status).toBe(413);
 
     const huge = JSON.stringify({ jobs: [{ handler: 'notify', payload: { userId: 'u', note: 'x'.repeat(MAX_BATCH_BODY_BYTES) } }] });
-    for (const headers of [{ 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(huge)) }, { 'content-type': 'application/json' }]) {
+    const withLength: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(huge)) };
+    for (const headers of [withLength, { 'content-type': 'application/json' }]) {
       const tooBig = await t.app.request('/api/admin/job/batch', { method: 'POST', headers, body: huge });
       expect(tooBig.status).toBe(413);
       expect(((await tooBig.json()) as Problem).detail).toContain(String(MAX_BATCH_BODY_BYTES));
     }
+    expect(await counts()).toEqual({ jobs: 1_000, reports: 0 });
+  });
+
+  it('over real HTTP (@hono/node-server, headers read from Node): the batch route takes 2 MB, the single route answers 413, a form body 415', async () => {
+    await open();
+    const server = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+    await new Promise((resolve) => server.once('listening', resolve));
+    cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const note = 'x'.repeat(2_000);
+    const jobs = Array.from({ length: 1_000 }, (_, i) => ({ handler: 'notify', payload: { userId: `u${i}`, note } }));
+    const post = (path: string, body: string, type = 'application/json') => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': type }, body });
+    expect((await post('/api/admin/job/batch', JSON.stringify({ jobs }))).status).toBe(201);
+    expect((await post('/api/admin/job', JSON.stringify({ handler: 'notify', payload: { userId: 'u', note: note.repeat(1_000) } }))).status).toBe(413);
+    expect((await post('/api/admin/job/batch', 'jobs=1', 'application/x-www-form-urlencoded')).status).toBe(415);
     expect(await counts()).toEqual({ jobs: 1_000, reports: 0 });
   });
 

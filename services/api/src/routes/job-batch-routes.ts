@@ -10,7 +10,7 @@ import { errorResponses, jsonContent } from '../schemas/common-schemas.js';
 import { EnqueueBatchBody, EnqueuedBatch } from '../schemas/job-schemas.js';
 import { assertNotInternalHandler } from '../schemas/internal-handlers.js';
 import { badRequest, fieldErrors } from '../validation-hook.js';
-import { actorKeyProblem, IdempotencyHeader } from './job-routes.js';
+import { actorKeyProblem, idempotencyKeyOf, idempotencyKeyParameter } from './job-routes.js';
 
 const batchRoute = createRoute({
   method: 'post',
@@ -23,7 +23,8 @@ const batchRoute = createRoute({
     `superseding handler behaves as if the jobs had been enqueued one by one, in order. The body may be up to ` +
     `${MAX_BATCH_BODY_BYTES / 1024 / 1024} MiB (other routes: 1 MiB). An Idempotency-Key covers the whole batch.`,
   security: [{ bearer: [] }],
-  request: { body: { required: true, content: { 'application/json': { schema: EnqueueBatchBody } } }, headers: IdempotencyHeader },
+  request: { body: { required: true, content: { 'application/json': { schema: EnqueueBatchBody } } } },
+  parameters: [idempotencyKeyParameter("a repeated request with the same key and body returns the same job ids and adds nothing, kept per caller (the token's `sub`; a token without `sub` gets 400 with this header)")],
   responses: {
     201: jsonContent(EnqueuedBatch, 'Enqueued, ids in the order of the request (or, with a known Idempotency-Key, the jobs it created)'),
     ...errorResponses,
@@ -48,7 +49,7 @@ export function registerJobBatchRoutes(app: App, deps: AppDeps): void {
       const { jobs } = c.req.valid('json');
       // Internal handlers are refused whatever the scope (SPEC §14), before anything is added.
       for (let i = 0; i < jobs.length; i++) assertNotInternalHandler(deps.handlers, jobs[i]!.handler, `body.jobs[${i}].handler`);
-      const idempotencyKey = c.req.valid('header')['idempotency-key'];
+      const idempotencyKey = idempotencyKeyOf(c);
       const answer = (ids: string[], replay: boolean) =>
         c.json({ jobs: ids.map((id, i) => ({ id, handler: jobs[i]!.handler, type: 'adhoc' as const })), ...(replay ? { idempotentReplay: true } : {}) }, 201);
       if (!idempotencyKey) return answer(await deps.jobs.enqueueJobs(jobs), false);
