@@ -258,6 +258,24 @@ describe('queue admin API (SPEC §12)', () => {
     }
   });
 
+  it('Redis unreachable: every queue admin route answers 503 with Retry-After, at once', async () => {
+    t = await createTestApp({ handlers, redisUrl: 'redis://127.0.0.1:1' });
+    for (const [method, path, body] of [
+      ['GET', '/api/admin/queue'],
+      ['POST', '/api/admin/queue/jobs/pause'],
+      ['POST', '/api/admin/queue/jobs/resume'],
+      ['POST', '/api/admin/queue/jobs/retry', {}],
+      ['POST', '/api/admin/queue/critical/clean', { state: 'failed', olderThanMs: 0 }],
+      ['GET', '/api/admin/job?state=failed'],
+    ] as [string, string, unknown?][]) {
+      const started = Date.now();
+      const res = await t.call(method, path, body);
+      expect(res.status, `${method} ${path}`).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(Date.now() - started, `${method} ${path}`).toBeLessThan(2_000);
+    }
+  });
+
   it('needs jobs:admin: a jobs:enqueue token may read one job but not list jobs or touch queues', async () => {
     t = await createTestApp({ handlers, auth: true });
     const enqueueToken = await mintToken({ scope: 'jobs:enqueue' });

@@ -4,6 +4,7 @@ import type { App, AppDeps } from '../app-env.js';
 import { ApiProblem } from '../problem.js';
 import { decodeJobCursor, encodeJobCursor, findJobs } from '../queues/job-list.js';
 import { queueNamed } from '../queues/queue-lookup.js';
+import { ADMIN_REDIS_TIMEOUT_MS, onRedis } from '../queues/redis-guard.js';
 import { errorResponses, jsonContent, notFoundResponse } from '../schemas/common-schemas.js';
 import { JobListSchema, ListJobsQuery } from '../schemas/queue-schemas.js';
 
@@ -27,7 +28,7 @@ export function registerJobListRoutes(app: App, deps: AppDeps): void {
     const after = query.cursor === undefined ? undefined : decodeJobCursor(query.cursor);
     if (query.cursor !== undefined && !after) throw new ApiProblem(400, { detail: 'cursor is not one this API handed out', field: 'query.cursor' });
     const queues = query.queue === undefined ? [...deps.jobs.queues.values()] : [queueNamed(deps.jobs, query.queue, 'query.queue')];
-    const found = await findJobs(deps.redis, queues, { states: query.state, handler: query.handler, limit: query.limit, after });
+    const found = await onRedis(deps.redis, () => findJobs(deps.redis, queues, { states: query.state, handler: query.handler, limit: query.limit, after }), ADMIN_REDIS_TIMEOUT_MS);
     const page = found.slice(0, query.limit);
     // Read through the client, as GET /api/admin/job/{id} does: the same shape and the same ids.
     const infos = await Promise.all(page.map((job) => deps.jobs.getJob(jobRef(job.queue, job.id, defaultQueue))));

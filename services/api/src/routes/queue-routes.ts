@@ -3,6 +3,7 @@ import type { AnyJobDefinition, LimitsView } from '@jobs/shared';
 import type { App, AppDeps } from '../app-env.js';
 import { cleanJobs, retryFailedJobs } from '../queues/queue-commands.js';
 import { queueNamed } from '../queues/queue-lookup.js';
+import { ADMIN_REDIS_TIMEOUT_MS, onRedis } from '../queues/redis-guard.js';
 import { errorResponses, jsonContent, notFoundResponse } from '../schemas/common-schemas.js';
 import {
   CleanBody,
@@ -79,7 +80,7 @@ export function registerQueueRoutes(app: App, deps: AppDeps): void {
   app.openapi(listRoute, async (c) => {
     const items = await Promise.all(
       [...deps.jobs.queues].map(async ([name, queue]) => {
-        const [counts, paused] = await Promise.all([queue.getJobCounts(...LISTABLE_STATES), queue.isPaused()]);
+        const [counts, paused] = await onRedis(deps.redis, () => Promise.all([queue.getJobCounts(...LISTABLE_STATES), queue.isPaused()]), ADMIN_REDIS_TIMEOUT_MS);
         const handlers = Object.entries(deps.handlers)
           .filter(([handler]) => deps.jobs.queueOf(handler) === name)
           .map(([handler, def]) => ({ name: handler, pattern: def.pattern, internal: def.internal === true, limits: limitsOf(def) }));
@@ -91,14 +92,14 @@ export function registerQueueRoutes(app: App, deps: AppDeps): void {
 
   app.openapi(pauseRoute, async (c) => {
     const queue = queueNamed(deps.jobs, c.req.valid('param').name);
-    await queue.pause();
+    await onRedis(deps.redis, () => queue.pause(), ADMIN_REDIS_TIMEOUT_MS);
     c.get('log').info({ queue: queue.name }, 'queue paused');
     return c.json({ name: queue.name, paused: true }, 200);
   });
 
   app.openapi(resumeRoute, async (c) => {
     const queue = queueNamed(deps.jobs, c.req.valid('param').name);
-    await queue.resume();
+    await onRedis(deps.redis, () => queue.resume(), ADMIN_REDIS_TIMEOUT_MS);
     c.get('log').info({ queue: queue.name }, 'queue resumed');
     return c.json({ name: queue.name, paused: false }, 200);
   });
@@ -107,7 +108,7 @@ export function registerQueueRoutes(app: App, deps: AppDeps): void {
     const queue = queueNamed(deps.jobs, c.req.valid('param').name);
     // The body is optional (validation is skipped without one): an empty POST retries every failed job.
     const body: { handler?: string; limit?: number } = c.req.valid('json') ?? {};
-    const retried = await retryFailedJobs(deps.redis, queue, body);
+    const retried = await onRedis(deps.redis, () => retryFailedJobs(deps.redis, queue, body));
     c.get('log').info({ queue: queue.name, handler: body.handler, limit: body.limit, retried }, 'failed jobs retried');
     return c.json({ retried }, 200);
   });
@@ -115,7 +116,7 @@ export function registerQueueRoutes(app: App, deps: AppDeps): void {
   app.openapi(cleanRoute, async (c) => {
     const queue = queueNamed(deps.jobs, c.req.valid('param').name);
     const body = c.req.valid('json');
-    const removed = await cleanJobs(queue, body);
+    const removed = await onRedis(deps.redis, () => cleanJobs(queue, body));
     c.get('log').info({ queue: queue.name, ...body, removed }, 'jobs cleaned');
     return c.json({ removed }, 200);
   });

@@ -1,0 +1,40 @@
+import type { Redis } from 'ioredis';
+import { QueueUnavailableError } from '@jobs/shared';
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH']);
+
+/** Errors that mean "Redis is not there" (the producer connection fails fast), not a bad command. */
+function isConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'MaxRetriesPerRequestError') return true;
+  if (CONNECTION_CODES.has((err as { code?: string }).code ?? '')) return true;
+  return /enableOfflineQueue|Connection is closed|Stream isn't writeable/i.test(err.message);
+}
+
+/**
+ * Runs a queue admin operation on `redis` (the connection the queues use) so that an outage answers 503 (`QueueUnavailableError`,
+ * as the job routes do) instead of a 500, and, with `timeoutMs`, a Redis that accepts but does
+ * not answer does not hang the request. Retry and clean pass no timeout: they may legitimately
+ * page through many jobs, and each of their calls still fails fast on a lost connection.
+ */
+export async function onRedis<T>(redis: Redis, op: () => Promise<T>, timeoutMs?: number): Promise<T> {
+  // BullMQ would wait for a lost connection to come back: answer now instead.
+  if (redis.status !== 'ready') throw new QueueUnavailableError(`connection is ${redis.status}`);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout =
+    timeoutMs === undefined
+      ? undefined
+      : new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new QueueUnavailableError(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        });
+  try {
+    return await (timeout ? Promise.race([op(), timeout]) : op());
+  } catch (err) {
+    throw isConnectionError(err) ? new QueueUnavailableError(err instanceof Error ? err.message : String(err)) : err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The bound on quick admin reads and writes (queue list, pause, resume, one page of jobs). */
+export const ADMIN_REDIS_TIMEOUT_MS = 5_000;
