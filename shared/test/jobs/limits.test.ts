@@ -120,8 +120,11 @@ describe('limits across two worker processes', () => {
     // A measuring window, not a wait for a condition: what the two workers send while 1,000 wait.
     await sleepUntil(() => Date.now() - from >= 2_000, { timeoutMs: 3_000 });
     const spent = (await total()) - before;
-    // Two processes: a sweeper tick a second each, BullMQ's own blocking reads and lock renewals.
-    expect(spent).toBeLessThan(60);
+    // Two processes: a sweeper tick a second each (4 calls counted: the script and its inner
+    // calls), BullMQ's own blocking reads, lock and lease renewals: a few dozen, whatever the number
+    // parked (measured 20-80 on a loaded machine). Waiting by re-delaying each job, even once every
+    // 10 s, would cost 1,000 jobs × several calls here.
+    expect(spent).toBeLessThan(200);
     expect(await redis.llen(parked)).toBe(1_000);
   });
 
