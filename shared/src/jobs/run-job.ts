@@ -134,12 +134,14 @@ async function runWithPattern(deps: RunDeps, def: AnyJobDefinition, job: Job, to
       error = err;
     }
     if (lock) {
-      // The handler is done: free the slot (and wake a parked job) now, without waiting for the
-      // answer: the job settles meanwhile, a round trip less per job. A rerun of this job that
-      // races the release and finds the slot still taken is parked and woken by that release.
+      // The handler is done: free the slot (and wake a parked job) now. Without waiting for the
+      // answer when the run ends normally: the job settles meanwhile, a round trip less per job.
+      // Awaited when the run was aborted (shutdown, lockLost): the job goes back and its worker
+      // may be closing, which must not leave the slot held until its lease expires.
       const held = lock;
       lock = undefined;
-      void held.release();
+      if (ctx.signal.aborted) await held.release();
+      else void held.release();
     }
     if (ctx.signal.aborted) {
       if (putsJobBack(String(ctx.signal.reason) as AbortReason)) finished = false;
