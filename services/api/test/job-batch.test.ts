@@ -121,6 +121,10 @@ describe('POST /api/admin/job/batch', () => {
     await t.call('POST', '/api/admin/job', notify('s'), { token, headers: { 'idempotency-key': 'single-1' } });
     expect((await batch([notify('s')], { token, headers: { 'idempotency-key': 'single-1' } })).status).toBe(422);
 
+    const longKey = await batch([notify('x')], { token, headers: { 'idempotency-key': 'k'.repeat(256) } });
+    expect(longKey.status).toBe(400);
+    expect(((await longKey.json()) as Problem).field).toBe('header.idempotency-key');
+
     const noSub = await new SignJWT({ scope: 'jobs:enqueue' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('test-issuer').setAudience('jobs-api').setExpirationTime('5m').sign(new TextEncoder().encode(TEST_JWT_SECRET));
     const refused = await batch([notify('x')], { token: noSub, headers: { 'idempotency-key': 'k' } });
     expect(refused.status).toBe(400);
