@@ -178,6 +178,24 @@ describe('worker pools (SPEC §12)', () => {
   });
 });
 
+describe('shutdown across queues', () => {
+  it('close() waits for the running jobs of every queue, then aborts them all at the timeout; they go back without an attempt spent', async () => {
+    const { prefix, client, notes, list } = setup('qstop');
+    const worker = createWorker({ handlers: queueHandlers, redisUrl: TEST_REDIS_URL, prefix, shutdownTimeoutMs: 500, logger: captureLogger('warn').log });
+    closers.push(() => worker.close());
+    await worker.waitUntilReady();
+    const ids = await Promise.all([client.enqueueJob('onReports', { list, tag: 'r', ms: 30_000 }), client.enqueueJob('onCritical', { list, tag: 'c', ms: 30_000 }), client.enqueueJob('onDefault', { list, tag: 'd', ms: 30_000 })]);
+    await sleepUntil(async () => (await notes(list)).filter((n) => n.event === 'start').length === 3, { message: 'three started' });
+    await worker.close();
+    expect((await notes(list)).filter((n) => n.event === 'aborted').map((n) => n.tag).sort()).toEqual(['c', 'd', 'r']);
+    for (const id of ids) {
+      const back = await client.getJob(id);
+      expect(['waiting', 'delayed'], id).toContain(back?.state); // put back (a short delay) on its own queue
+      expect(back, id).toMatchObject({ attemptsMade: 0 });
+    }
+  });
+});
+
 describe('WORKER_QUEUES (SPEC §12)', () => {
   it('parses name and name:concurrency; a bare name takes WORKER_CONCURRENCY; unset = every queue', () => {
     expect(loadConfig({ APP_ENV: 'test', WORKER_QUEUES: 'critical:20, jobs ,reports:2', WORKER_CONCURRENCY: '7' }).worker.queues).toEqual({ critical: 20, jobs: 7, reports: 2 });
