@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMetricsRegistry, createWorker, jobHandlers, makeJob, type HandlerMap, type JobWorker } from '../../../shared/src/index.js';
 import { captureLogger, sleepUntil, TEST_REDIS_URL } from '../../../test/helpers/index.js';
-import { decodeJobCursor, encodeJobCursor } from '../src/queues/job-list.js';
+import { decodeJobCursor, encodeJobCursor, findJobs } from '../src/queues/job-list.js';
 import { retryFailedJobs } from '../src/queues/queue-commands.js';
 import { createTestApp, mintToken, type TestApp } from './helpers/test-app.js';
 
@@ -16,11 +16,13 @@ const run = async (_ctx: unknown, payload: { n: number }) => {
   if (failing) throw new Error(`fails ${payload.n}`);
   return payload;
 };
-/** Two queues: the default `jobs` (echo, flaky, brittle, hang) and `critical` (urgent). */
+/** Two queues: the default `jobs` (echo, flaky, brittle, sleepy, hang) and `critical` (urgent). */
 const handlers = {
   echo: jobHandlers.echo,
   flaky: makeJob(run, { attempts: 1 }),
   brittle: makeJob(run, { attempts: 1 }),
+  /** Takes `ms` to run. */
+  sleepy: makeJob(async (_ctx, payload: { ms: number }) => new Promise((resolve) => setTimeout(() => resolve(payload), payload.ms))),
   /** Runs until cancelled. */
   hang: makeJob(
     (ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')))),
@@ -66,7 +68,7 @@ describe('queue admin API (SPEC §12)', () => {
     expect(items.map((q) => q.name)).toEqual(['jobs', 'critical']);
     const [jobs, critical] = items as [QueueView, QueueView];
     expect(jobs).toMatchObject({ default: true, paused: false, counts: { waiting: 1, delayed: 0, failed: 0 } });
-    expect(jobs.handlers.map((h) => h.name).sort()).toEqual(['brittle', 'echo', 'flaky', 'hang']);
+    expect(jobs.handlers.map((h) => h.name).sort()).toEqual(['brittle', 'echo', 'flaky', 'hang', 'sleepy']);
     expect(jobs.handlers.find((h) => h.name === 'echo')?.limits).toEqual({});
     expect(critical).toMatchObject({ default: false, paused: false, counts: { waiting: 1, delayed: 1, active: 0, completed: 0 } });
     expect(critical.handlers).toEqual([{ name: 'urgent', pattern: 'basic', internal: false, limits: { concurrency: { limit: 4, keyed: true } } }]);
@@ -209,6 +211,38 @@ describe('queue admin API (SPEC §12)', () => {
     const second = await json<JobPage>(t.call('GET', `/api/admin/job?state=completed&limit=4&cursor=${first.nextCursor}`));
     expect([...first.items, ...second.items].map((j) => j.id)).toEqual([...ids].reverse());
     expect(second.nextCursor).toBeNull();
+    // The scan of finished jobs stops once finish times fall below the page's oldest creation time:
+    // with pages of 2 ids and no clock-skew margin, every page still comes out whole and in order.
+    const queue = t.deps.jobs.queues.get('critical')!;
+    const seen: string[] = [];
+    let after: Parameters<typeof findJobs>[2]['after'];
+    for (;;) {
+      const found = await findJobs(t.redis, [queue], { states: ['completed'], limit: 2, after }, { scanPage: 2, clockSkewMs: 0 });
+      seen.push(...found.slice(0, 2).map((j) => `critical~${j.id}`));
+      if (found.length <= 2) break;
+      after = found[1];
+    }
+    expect(seen).toEqual([...ids].reverse());
+  });
+
+  it('the scan of finished jobs stops early only when nothing further down can be newer', async () => {
+    t = await createTestApp({ handlers });
+    startWorker();
+    // Created z, a, r, f (in that order); finished r, z, a, f. Newest by creation: f, r, a, z.
+    const t0 = Date.now();
+    const at = (ms: number) => sleepUntil(() => Date.now() >= t0 + ms, { message: `t0 + ${ms} ms` });
+    const z = await enqueue('sleepy', { ms: 700 });
+    await at(100);
+    const a = await enqueue('sleepy', { ms: 1_400 });
+    await at(500);
+    const r = await enqueue('sleepy', { ms: 100 });
+    await at(1_000);
+    const f = await enqueue('sleepy', { ms: 1_000 });
+    await sleepUntil(async () => (await Promise.all([z, a, r, f].map(stateOf))).every((st) => st === 'completed'), { message: 'four completed jobs' });
+    // Read by finish time (f, a, z, r), the first scan page of 3 holds f, a, z: z finished before f
+    // was created, yet r (created after a and z) is still below and belongs on the page.
+    const found = await findJobs(t.redis, [t.deps.jobs.queues.get('jobs')!], { states: ['completed'], limit: 2 }, { scanPage: 3, clockSkewMs: 0 });
+    expect(found.map((j) => j.id)).toEqual([f, r, a]);
   });
 
   it('a cursor round-trips any queue name, a legacy QUEUE_NAME outside the queue-name rule included', () => {

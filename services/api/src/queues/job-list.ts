@@ -42,7 +42,9 @@ export async function findJobs(
   redis: Redis,
   queues: Queue[],
   options: { states: readonly ListableState[]; handler?: string | undefined; limit: number; after?: JobPosition | undefined },
+  tuning: { scanPage?: number; clockSkewMs?: number } = {},
 ): Promise<ListedJob[]> {
+  const { scanPage = SCAN_PAGE, clockSkewMs = CLOCK_SKEW_MS } = tuning;
   const keep = options.limit + 1;
   const best: ListedJob[] = [];
   const isFull = () => best.length >= keep;
@@ -59,8 +61,8 @@ export async function findJobs(
       const key = queue.toKey(state === 'waiting' ? 'wait' : state);
       const sorted = state !== 'waiting' && state !== 'active';
       const byFinish = state === 'completed' || state === 'failed';
-      for (let start = 0; ; start += SCAN_PAGE) {
-        const end = start + SCAN_PAGE - 1;
+      for (let start = 0; ; start += scanPage) {
+        const end = start + scanPage - 1;
         const raw = sorted ? await redis.zrevrange(key, start, end, 'WITHSCORES') : await redis.lrange(key, start, end);
         const ids = sorted ? raw.filter((_: string, i: number) => i % 2 === 0) : raw;
         if (ids.length === 0) break;
@@ -74,8 +76,8 @@ export async function findJobs(
           offer({ createdAt: Number(timestamp), queue: queue.name, id, state });
         }
         const lastFinish = byFinish ? Number(raw[raw.length - 1]) : Number.POSITIVE_INFINITY;
-        if (ids.length < SCAN_PAGE) break;
-        if (isFull() && lastFinish + CLOCK_SKEW_MS < best[best.length - 1]!.createdAt) break;
+        if (ids.length < scanPage) break;
+        if (isFull() && lastFinish + clockSkewMs < best[best.length - 1]!.createdAt) break;
       }
     }
   }
