@@ -123,7 +123,6 @@ export async function addBulkJobs(deps: BulkDeps, jobs: readonly PreparedJob[]):
   });
 
   const ids: string[] = new Array<string>(jobs.length);
-  const handovers: { target: BulkTarget; entry: Entry; id: string }[] = [];
   for (const { target, entries, superseding } of groups.values()) {
     if (superseding > 0) {
       // Consecutive stamps for the batch's superseding jobs, handed out in batch order.
@@ -134,23 +133,25 @@ export async function addBulkJobs(deps: BulkDeps, jobs: readonly PreparedJob[]):
       target.queue,
       entries.map(({ job, stamp }) => ({ name: job.handler, data: makeEnvelope(job.payload, 'adhoc', undefined, stamp), opts: job.opts })),
     );
+    entries.forEach((entry, i) => (ids[entry.index] = target.ref(added[i]!)));
+    // Handovers of this queue's jobs before the next queue's add, so a failure there leaves the
+    // jobs already added fully enqueued (superseding included). Sequential per key, in batch
+    // order; keys in parallel. The stamps already decide who wins; the order only keeps the Redis
+    // work what one-by-one enqueues would have done.
+    const byKey = new Map<string, { entry: Entry; id: string }[]>();
     entries.forEach((entry, i) => {
-      ids[entry.index] = target.ref(added[i]!);
-      if (entry.latestKey) handovers.push({ target, entry, id: added[i]! });
+      if (!entry.latestKey) return;
+      const chain = byKey.get(entry.latestKey);
+      if (chain) chain.push({ entry, id: added[i]! });
+      else byKey.set(entry.latestKey, [{ entry, id: added[i]! }]);
     });
+    const supersedeDeps = { queue: target.queue, redis: deps.redis, keys: target.keys, flagTtlMs: deps.flagTtlMs };
+    await Promise.all(
+      [...byKey].map(async ([latestKey, chain]) => {
+        for (const { entry, id } of chain) await supersedeOlder(supersedeDeps, latestKey, id, { stamp: entry.stamp, delayMs: entry.job.delay });
+      }),
+    );
   }
-
-  // Handovers: sequential per key (in batch order), keys in parallel. The stamps already decide
-  // who wins; the order only keeps the Redis work what one-by-one enqueues would have done.
-  const byKey = new Map<string, typeof handovers>();
-  for (const h of handovers) byKey.set(h.entry.latestKey!, [...(byKey.get(h.entry.latestKey!) ?? []), h]);
-  await Promise.all(
-    [...byKey.values()].map(async (chain) => {
-      for (const { target, entry, id } of chain) {
-        await supersedeOlder({ queue: target.queue, redis: deps.redis, keys: target.keys, flagTtlMs: deps.flagTtlMs }, entry.latestKey!, id, { stamp: entry.stamp, delayMs: entry.job.delay });
-      }
-    }),
-  );
   return ids;
 }
 
