@@ -143,7 +143,9 @@ describe('worker pools (SPEC §12)', () => {
     const done = await notes(list);
     const lateness = done.filter((n) => /^(c\d|d)$/.test(n.tag) && n.event === 'end').map((n) => n.at - sent);
     expect(lateness).toHaveLength(7);
-    expect(Math.max(...lateness)).toBeLessThan(2_000);
+    // Behind the reports they would wait ~30 s; on their own queues they start at once (the bound
+    // leaves room for a loaded CI machine).
+    expect(Math.max(...lateness)).toBeLessThan(3_000);
     // The reports are still queued behind their own 2 slots, never more at once.
     expect(done.filter((n) => n.tag.startsWith('r') && n.event === 'end').length).toBeLessThan(6);
     expect(ids.slice(0, 6).every((id) => id.startsWith('critical~'))).toBe(true);
