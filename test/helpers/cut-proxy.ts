@@ -6,9 +6,10 @@ export interface CutProxy {
    * From now on, pass at most `bytes` more bytes from the client to the server, then cut every
    * connection and stop listening: the server is gone mid-request (a crash, a network split),
    * with part of a write delivered and the rest not. With `from`, counting starts where `from`
-   * first appears in what the client sends (e.g. `MULTI`, in either case), everything before it passes.
+   * appears for the `nth` time (default 1) in what the client sends (e.g. `MULTI`, in either
+   * case; not found when split across two chunks), everything before it passes.
    */
-  cutAfter(bytes: number, from?: string): void;
+  cutAfter(bytes: number, from?: string, nth?: number): void;
   /** Resolves once the cut has happened. */
   readonly cut: Promise<void>;
   close(): Promise<void>;
@@ -26,6 +27,7 @@ export async function startCutProxy(targetPort: number): Promise<CutProxy> {
   const sockets = new Set<Socket>();
   let budget = Number.POSITIVE_INFINITY;
   let marker: Buffer | undefined;
+  let markersLeft = 0;
   let onCut: () => void = () => {};
   const cut = new Promise<void>((resolve) => (onCut = resolve));
   const server: Server = createServer((socket) => {
@@ -33,7 +35,12 @@ export async function startCutProxy(targetPort: number): Promise<CutProxy> {
     sockets.add(socket).add(upstream);
     socket.on('data', (chunk: Buffer) => {
       if (marker) {
-        const at = Math.max(chunk.indexOf(marker), chunk.indexOf(marker.toString().toLowerCase()));
+        let at = -1;
+        for (const form of [marker, Buffer.from(marker.toString().toLowerCase())]) {
+          for (let i = chunk.indexOf(form); i !== -1 && markersLeft > 0; i = chunk.indexOf(form, i + 1)) {
+            if (--markersLeft === 0) at = i;
+          }
+        }
         if (at === -1) {
           upstream.write(chunk);
           return;
@@ -65,9 +72,10 @@ export async function startCutProxy(targetPort: number): Promise<CutProxy> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as { port: number }).port,
-    cutAfter(bytes, from) {
+    cutAfter(bytes, from, nth = 1) {
       budget = bytes;
       marker = from === undefined ? undefined : Buffer.from(from);
+      markersLeft = nth;
     },
     cut,
     close: () =>

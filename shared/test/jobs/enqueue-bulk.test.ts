@@ -127,6 +127,28 @@ describe('enqueueJobs', () => {
     expect(ms).toBeLessThan(2_000);
   });
 
+  it('Redis gone at the second queue: the jobs of the first are fully enqueued (their supersede done), none of the second', async () => {
+    const proxy = await startCutProxy(6379);
+    cleanups.push(() => proxy.close());
+    const { client, prefix } = open(`redis://127.0.0.1:${proxy.port}`, 3_000);
+    const older = await client.enqueueJob('sync', { key: 'A', v: 0 });
+    await client.enqueueJobs([{ handler: 'sync', payload: { key: 'W', v: 0 } }, { handler: 'report', payload: { n: 0 } }]); // scripts loaded
+    proxy.cutAfter(16 * 1024, 'MULTI', 2); // the 'jobs' transaction passes, the 'reports' one is cut
+    const err = await client.enqueueJobs([
+      { handler: 'sync', payload: { key: 'A', v: 1 } },
+      ...Array.from({ length: 300 }, (_, n) => ({ handler: 'report' as const, payload: { n } })),
+    ]).catch((e: unknown) => e);
+    await proxy.cut;
+    expect(err).toBeInstanceOf(QueueUnavailableError);
+    const keys = redisKeys(prefix, 'jobs');
+    expect(await redis.exists(keys.jobHash(older))).toBe(0); // superseded by the batch's A
+    const { jobId: latest } = parsePointer(await redis.get(keys.supersedeLatest('sync', 'sync:A')));
+    expect(JSON.parse((await redis.hget(keys.jobHash(latest!), 'data'))!)).toMatchObject({ payload: { key: 'A', v: 1 } });
+    const reports = new Queue('reports', { connection: redis, prefix });
+    cleanups.push(() => reports.close());
+    expect(await reports.count()).toBe(1); // the warm-up's only
+  });
+
   it('Redis gone part-way through sending a batch: QueueUnavailableError and none of its jobs added', async () => {
     const proxy = await startCutProxy(6379);
     cleanups.push(() => proxy.close());
