@@ -74,6 +74,7 @@ export async function startApiService(config: Config, parentLog: Logger, options
     jobs: jobs as JobClient<HandlerMap>,
     db,
     redis,
+    // The default queue's keys (idempotency records, cron change notices), where the scheduler and workers look.
     keys: redisKeys(queuePrefix(config.queuePrefix, config.queueName, isClusterUrl(config.redisUrl)), config.queueName),
     metrics,
     auth,

@@ -29,6 +29,8 @@ export class RunContext implements JobContext {
 
   constructor(init: {
     job: Job;
+    /** The id callers know the job by (`<queue>~<id>` off the default queue); default: BullMQ's id. */
+    ref?: string;
     baseLog: Logger;
     type: JobType;
     cronJobId: string | undefined;
@@ -40,7 +42,7 @@ export class RunContext implements JobContext {
     const { job } = init;
     this.#job = job;
     this.#baseLog = init.baseLog;
-    this.jobId = job.id ?? '';
+    this.jobId = init.ref ?? job.id ?? '';
     this.handlerName = job.name;
     this.type = init.type;
     this.attempt = job.attemptsMade + 1;

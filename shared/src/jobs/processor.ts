@@ -11,6 +11,7 @@ import { RunContext } from './job-context.js';
 import type { JobMetrics } from './job-metrics.js';
 import { DEFAULT_ATTEMPTS } from './job-options.js';
 import { parsePayload } from './payload.js';
+import { jobRef } from './queues.js';
 import { runJob } from './run-job.js';
 import { startLimitSweeper } from './limits/limit-sweeper.js';
 import type { HandlerMap, JobServices } from './types.js';
@@ -34,6 +35,12 @@ export interface ProcessorDeps {
    * when the run itself finds it must stop, e.g. its singleton lock was lost.
    */
   abortRun(jobId: string, reason: AbortReason): void;
+  /**
+   * The client's default queue: jobs of other queues get `ctx.jobId` = `<queue>~<id>`, the id
+   * the client and the API answer for them (BullMQ ids repeat across queues). Unset: every job's
+   * `ctx.jobId` is its plain BullMQ id.
+   */
+  defaultQueue?: string;
 }
 
 /** The BullMQ processor `(job, token, signal)`; the third parameter must stay declared (STACK.md). */
@@ -78,9 +85,10 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       return Promise.reject(failed(baseLog, job, err instanceof Error ? err.message : String(err)));
     }
 
-    const ctx = new RunContext({ job, baseLog, type: envelope.type, cronJobId: envelope.cronJobId, maxAttempts: job.opts.attempts ?? DEFAULT_ATTEMPTS, signal, redis, services });
+    const ref = deps.defaultQueue === undefined ? undefined : jobRef(job.queueName, job.id ?? '', deps.defaultQueue);
+    const ctx = new RunContext({ job, ref, baseLog, type: envelope.type, cronJobId: envelope.cronJobId, maxAttempts: job.opts.attempts ?? DEFAULT_ATTEMPTS, signal, redis, services });
     const started = performance.now();
-    aborts.jobStarted(ctx.jobId);
+    aborts.jobStarted(job.id ?? '');
     if (baseLog.isLevelEnabled('debug')) ctx.log.debug({ type: ctx.type, attempt: ctx.attempt }, 'job started');
     let running: Promise<unknown>;
     try {
@@ -90,7 +98,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     }
     return running.then(
       (result) => {
-        aborts.jobEnded(ctx.jobId);
+        aborts.jobEnded(job.id ?? '');
         const seconds = (performance.now() - started) / 1000;
         if (isSupersededResult(result)) {
           metrics.record(job.queueName, handlerName, 'superseded', seconds);
@@ -104,7 +112,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         return result;
       },
       (err: unknown) => {
-        aborts.jobEnded(ctx.jobId);
+        aborts.jobEnded(job.id ?? '');
         const seconds = (performance.now() - started) / 1000;
         if (err instanceof DelayedError) {
           metrics.record(job.queueName, handlerName, 'requeued', seconds);

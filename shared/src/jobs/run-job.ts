@@ -47,7 +47,7 @@ async function restart(deps: RunDeps, def: AnyJobDefinition, job: Job, token: st
   const { putBackBy, abort } = await readRestartState(deps.redis, deps.keys, job);
   // More starts than finished attempts: an earlier run of this same attempt did not finish.
   if (job.attemptsStarted > job.attemptsMade + 1) logRepeat(ctx, job, putBackBy);
-  const early = deps.abortOf(ctx.jobId) ?? abort;
+  const early = deps.abortOf(job.id ?? '') ?? abort;
   if (early) return settleAbort(job, token, ctx, early.reason, early.by);
   return runStarted(deps, def, job, token, ctx, payload);
 }
@@ -66,7 +66,7 @@ function logRepeat(ctx: JobContext, job: Job, putBackBy: PutBackReason | undefin
 }
 
 function runStarted(deps: RunDeps, def: AnyJobDefinition, job: Job, token: string | undefined, ctx: JobContext, payload: unknown): Promise<unknown> {
-  if (def.pattern !== 'basic' || def.limitRules || deps.abortOf(ctx.jobId)) return runWithPattern(deps, def, job, token, ctx, payload);
+  if (def.pattern !== 'basic' || def.limitRules || deps.abortOf(job.id ?? '')) return runWithPattern(deps, def, job, token, ctx, payload);
   // A basic job has no lock and no key: its run is the handler and what follows it, without
   // the extra async frames of the pattern path (a measurable share of a no-op job's cost).
   return callHandler(def, ctx, payload).then(
@@ -91,7 +91,9 @@ function callHandler(def: AnyJobDefinition, ctx: JobContext, payload: unknown): 
 
 async function runWithPattern(deps: RunDeps, def: AnyJobDefinition, job: Job, token: string | undefined, ctx: JobContext, payload: unknown): Promise<unknown> {
   // `ctx.log` is built on first read (a pino child per job is costly): read it only to log.
-  const { jobId, handlerName } = ctx;
+  // BullMQ's own id: aborts, pointers and leases are per queue, keyed by it (ctx.jobId may be `<queue>~<id>`).
+  const jobId = job.id ?? '';
+  const { handlerName } = ctx;
   const key = def.keyOf?.(payload);
   const latestKey = def.pattern === 'superseding' && key !== undefined ? deps.keys.supersedeLatest(handlerName, key) : undefined;
 
@@ -169,7 +171,7 @@ async function runWithPattern(deps: RunDeps, def: AnyJobDefinition, job: Job, to
 
 /** The outcome of a run whose `ctx.signal` fired while it ran. */
 function afterAbort(deps: RunDeps, job: Job, token: string | undefined, ctx: JobContext): Promise<unknown> {
-  return settleAbort(job, token, ctx, String(ctx.signal.reason) as AbortReason, deps.abortOf(ctx.jobId)?.by);
+  return settleAbort(job, token, ctx, String(ctx.signal.reason) as AbortReason, deps.abortOf(job.id ?? '')?.by);
 }
 
 async function settleAbort(job: Job, token: string | undefined, ctx: JobContext, reason: AbortReason, by: string | undefined): Promise<unknown> {

@@ -127,6 +127,7 @@ export function createWorker(options: CreateWorkerOptions): JobWorker {
       // Through BullMQ's cancelJob, like the listener's aborts: ctx.signal stays BullMQ's one signal.
       abortRun: (jobId, reason) => void worker.cancelJob(jobId, reason),
       metrics,
+      defaultQueue: o.queueName,
     });
     const worker = new Worker(name, processor, {
       connection,

@@ -123,8 +123,8 @@ describe('queue option and job ids across queues (SPEC §12)', () => {
     expect(newer).toMatch(/^reports~\d+$/);
     await sleepUntil(async () => (await client.getJob(newer))?.state === 'completed', { message: 'newer completed' });
     expect(await client.getJob(older)).toMatchObject({ state: 'superseded', queue: 'reports' });
-    // ctx.jobId is the BullMQ id within the job's queue (what follows `reports~`).
-    const eventsOf = async (ref: string) => (await notes(list)).filter((n) => n.tag === 'k' && n.jobId === ref.split('~')[1]).map((n) => n.event);
+    // ctx.jobId is the id the client answered (`reports~…`).
+    const eventsOf = async (ref: string) => (await notes(list)).filter((n) => n.tag === 'k' && n.jobId === ref).map((n) => n.event);
     expect(await eventsOf(older)).toEqual(['start', 'aborted']);
     expect(await eventsOf(newer)).toEqual(['start', 'end']);
   }, 60_000);
@@ -177,6 +177,19 @@ describe('worker pools (SPEC §12)', () => {
     expect(all.worker.name).toBe('jobs');
     expect([...some.workers].map(([name, w]) => [name, w.opts.concurrency])).toEqual([['reports', 2]]);
     expect(some.worker.name).toBe('reports');
+  });
+
+  it('ctx.jobId is the id the client answered (<queue>~<id> off the default queue), and the job log names it', async () => {
+    const { prefix, client, notes, list } = setup('qctx');
+    const worker = createWorker({ handlers: queueHandlers, redisUrl: TEST_REDIS_URL, prefix, logger: captureLogger('warn').log });
+    closers.push(() => worker.close());
+    // The same BullMQ id (1) on both queues: only the cross-queue id tells the two runs apart.
+    const ids = [await client.enqueueJob('onDefault', { list, tag: 'd' }), await client.enqueueJob('onReports', { list, tag: 'r' })];
+    expect(ids).toEqual(['1', 'reports~1']);
+    await sleepUntil(async () => (await notes(list)).filter((n) => n.event === 'end').length === 2, { message: 'both ran' });
+    const started = (await notes(list)).filter((n) => n.event === 'start');
+    expect(Object.fromEntries(started.map((n) => [n.tag, n.jobId]))).toEqual({ d: '1', r: 'reports~1' });
+    expect(await client.getJob(started.find((n) => n.tag === 'r')!.jobId)).toMatchObject({ queue: 'reports', handler: 'onReports', state: 'completed' });
   });
 });
 
