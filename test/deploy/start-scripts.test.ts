@@ -57,8 +57,8 @@ describe('npm run start:api | start:worker | start:scheduler', () => {
       try {
         await waitHealthy(service, port, 90_000);
         expect(service.output()).toContain(`node dist/main.js`);
-        const readyz = await fetch(`http://127.0.0.1:${port}/readyz`);
-        expect(readyz.status).toBe(200);
+        // Ready once its dependencies answer and (the worker) every queue's worker has started.
+        await sleepUntil(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, { timeoutMs: 20_000, message: '/readyz 200' });
         // npm exits at once on SIGTERM; the service (in the same group) drains, then logs this.
         service.kill('SIGTERM');
         await sleepUntil(() => service.output().includes('shut down cleanly'), { timeoutMs: 20_000, message: 'clean shutdown' });

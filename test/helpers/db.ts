@@ -19,8 +19,10 @@ export interface TestDatabase {
  * const t = await createTestDatabase();
  * try { await t.db.selectFrom('cron_job').selectAll().execute(); } finally { await t.close(); }
  */
+const testDatabaseUrl = () => process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
 export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
-  const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const databaseUrl = testDatabaseUrl();
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const handle = await createDatabase({ databaseUrl, schema, max: 4 });
   let closing: Promise<void> | undefined;
@@ -39,6 +41,17 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
     throw err;
   }
   return { db: handle.db, schema, close };
+}
+
+/**
+ * Runs schema DDL of a test's own (a single migration's `up` or `down`, an `alter table`) in turn
+ * with every other test's: see {@link withSchemaDdlLock}.
+ *
+ * @example
+ * await underDdlLock(() => migrations['0002_outbox_webhook_id']!.up(db));
+ */
+export function underDdlLock<T>(work: () => Promise<T>): Promise<T> {
+  return withSchemaDdlLock(testDatabaseUrl(), work);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrations } from '../../src/db/migrations/index.js';
-import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db.js';
+import { createTestDatabase, underDdlLock, type TestDatabase } from '../../../test/helpers/db.js';
 
 // Migration 0002 on a database that already holds outbox rows (an upgrade with deliveries in flight).
 describe('migration 0002_outbox_webhook_id', () => {
@@ -14,13 +14,13 @@ describe('migration 0002_outbox_webhook_id', () => {
   it('keeps the id existing rows were delivered with (evt_<outbox id>); rows written without one get a random id', async () => {
     t = await createTestDatabase({ migrate: false });
     const db = t.db as unknown as Kysely<unknown>;
-    await migrations['0001_initial']!.up(db);
+    await underDdlLock(() => migrations['0001_initial']!.up(db));
     const before = await sql<{ id: string }>`
       insert into webhook_outbox (resource, action, resource_id, data, relayed_at)
       values ('cronJob', 'create', 'a', '{}', now()), ('cronJob', 'update', 'a', '{}', null)
       returning id`.execute(db);
 
-    await migrations['0002_outbox_webhook_id']!.up(db);
+    await underDdlLock(() => migrations['0002_outbox_webhook_id']!.up(db));
     const rows = await t.db.selectFrom('webhook_outbox').select(['id', 'webhook_id']).orderBy('id').execute();
     expect(rows).toEqual(before.rows.map(({ id }) => ({ id, webhook_id: `evt_${id}` })));
 
