@@ -25,6 +25,7 @@ import {
 import { createTestDatabase } from '../helpers/db.js';
 import { allTestHandlers } from '../fixtures/test-handlers.js';
 import { queueHandlers } from '../fixtures/queue-handlers.js';
+import { limitHandlers, type Span } from '../fixtures/limit-handlers.js';
 import { captureLogger, sleepUntil } from '../helpers/index.js';
 
 const run = promisify(execFile);
@@ -260,6 +261,34 @@ describe('worker, job client and scheduler on a real 3-master Redis Cluster, pre
     } finally {
       await client2.close();
       await worker2.close();
+    }
+  }, 60_000);
+
+  it('a per-key concurrency limit holds on the cluster (SPEC §12): its gate and leases live in the queue slot', async () => {
+    const prefix = 'lim';
+    // Two workers, as two processes would be: the limit is held in Redis, not in either of them.
+    const workers = [1, 2].map(() => createWorker({ handlers: limitHandlers, redisUrl: cluster.url, prefix, concurrency: 4, logger: captureLogger('warn').log, shutdownTimeoutMs: 2_000 }));
+    const limited = createJobClient({ handlers: limitHandlers, redisUrl: cluster.url, prefix });
+    try {
+      await Promise.all(workers.map((w) => w.waitUntilReady()));
+      const ns = '{lim-test}';
+      const ids = await limited.enqueueJobs(['a', 'b'].flatMap((key) => Array.from({ length: 6 }, () => ({ handler: 'limitedPerKey' as const, payload: { ns, key, ms: 150 }, options: { attempts: 1 } }))));
+      await sleepUntil(async () => (await redis.llen(`${ns}:spans`)) === 12, { timeoutMs: 20_000, message: '12 runs' });
+      const spans = (await redis.lrange(`${ns}:spans`, 0, -1)).map((raw) => JSON.parse(raw) as Span);
+      const overlap = (list: Span[]) => {
+        const edges = list.flatMap((s) => [[s.start, 1] as const, [s.end, -1] as const]).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+        let now = 0;
+        return Math.max(...edges.map(([, d]) => (now += d)));
+      };
+      expect(overlap(spans.filter((s) => s.key === 'a'))).toBe(2);
+      expect(overlap(spans.filter((s) => s.key === 'b'))).toBe(2);
+      expect((await Promise.all(ids.map((id) => limited.getJob(id)))).map((j) => [j?.state, j?.attemptsMade])).toEqual(ids.map(() => ['completed', 1]));
+      const slot = await redis.cluster('KEYSLOT', 'lim:{jobs}:jobs:wait');
+      const keys = redisKeys(queuePrefix(prefix, 'jobs', true), 'jobs');
+      for (const key of [keys.limitState('limitedPerKey', 'a'), keys.limitDue]) expect(await redis.cluster('KEYSLOT', key)).toBe(slot);
+    } finally {
+      await limited.close();
+      await Promise.all(workers.map((w) => w.close()));
     }
   }, 60_000);
 });
