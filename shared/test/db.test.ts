@@ -6,7 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import { describe, it, expect } from 'vitest';
 import { createDatabase, migrateToLatest, type Database } from '../src/db/index.js';
 import { migrations } from '../src/db/migrations/index.js';
-import { createTestDatabase } from '../../test/helpers/db.js';
+import { createTestDatabase, underDdlLock } from '../../test/helpers/db.js';
 
 /** Every migration, in the order Kysely applies them (by name). */
 const allMigrations = Object.keys(migrations).sort();
@@ -61,8 +61,9 @@ describe('database on Postgres (own schema)', () => {
   it('migrates once, then has nothing to apply', async () => {
     const t = await createTestDatabase({ migrate: false });
     try {
-      expect(await migrateToLatest(t.db, { schema: t.schema })).toEqual({ applied: allMigrations });
-      expect(await migrateToLatest(t.db, { schema: t.schema })).toEqual({ applied: [] });
+      // Under the shared DDL lock: the migrator introspects every schema, which other files create and drop.
+      expect(await underDdlLock(() => migrateToLatest(t.db, { schema: t.schema }))).toEqual({ applied: allMigrations });
+      expect(await underDdlLock(() => migrateToLatest(t.db, { schema: t.schema }))).toEqual({ applied: [] });
     } finally {
       await t.close();
     }
@@ -72,8 +73,8 @@ describe('database on Postgres (own schema)', () => {
     const t = await createTestDatabase({ migrate: false });
     try {
       // A table in the way makes 0001 fail part-way; its transaction must roll back.
-      await sql`create table cron_job (id int)`.execute(t.db);
-      await expect(migrateToLatest(t.db, { schema: t.schema })).rejects.toThrow(/migration 0001_initial failed/);
+      await underDdlLock(() => sql`create table cron_job (id int)`.execute(t.db));
+      await expect(underDdlLock(() => migrateToLatest(t.db, { schema: t.schema }))).rejects.toThrow(/migration 0001_initial failed/);
       const tables = await sql<{ tablename: string }>`select tablename from pg_tables where schemaname = ${t.schema} order by 1`.execute(t.db);
       expect(tables.rows.map((r) => r.tablename)).toEqual(['cron_job', 'kysely_migration', 'kysely_migration_lock']);
     } finally {

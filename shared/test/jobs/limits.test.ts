@@ -134,7 +134,7 @@ describe('limits across two worker processes', () => {
     expect(await redis.llen(parked)).toBe(1_000);
   });
 
-  it('fairness: a key flooding 2,000 jobs does not delay another key\'s 20 jobs beyond about a second', async () => {
+  it('fairness: a key flooding 2,000 jobs does not hold back another key\'s 20 jobs: they run while its backlog has barely started', async () => {
     const ns = `${prefix}:f`;
     await enqueueMany(2_000, 'limitedPerKey', { ns, key: 'flood', ms: 5_000 });
     const enqueuedAt = Date.now();
@@ -145,10 +145,15 @@ describe('limits across two worker processes', () => {
     }, { timeoutMs: 20_000, message: "the other key's 20 runs" });
     const delays = spans.map((s) => s.start - enqueuedAt).sort((a, b) => a - b);
     console.log(`fairness: other key's start delay p50 ${delays[10]} ms, max ${delays.at(-1)} ms behind 2,000 flooding jobs`);
-    // The other key's jobs sit behind the 2,000 in BullMQ's wait list: each flooding job is picked
-    // and parked once (3 Redis round trips: moveToActive, gate, moveToDelayed), then costs nothing.
-    // Measured here: under 1 s for all 20 on a loaded 2-core machine; room left for a slower CI.
-    expect(delays.at(-1)!).toBeLessThan(2_000);
+    // Fair: the other key's 20 all ran while the flood's backlog (2,000 × 5 s at 2 at a time, over
+    // an hour of work) had barely started; without per-key parking they would wait behind it.
+    const flood = (await spansOf(ns)).filter((s) => s.key === 'flood');
+    expect(flood.length).toBeLessThanOrEqual(4);
+    // How soon: each flooding job ahead of them in BullMQ's wait list is picked and parked once
+    // (3 round trips: moveToActive, gate, moveToDelayed), then costs nothing. About 0.7 s here on a
+    // quiet machine (bench/flow-control measures it); the bound leaves room for a loaded CI run
+    // (2.5 s seen with the whole suite in parallel) and still fails a FIFO wait by orders of magnitude.
+    expect(delays.at(-1)!).toBeLessThan(10_000);
   });
 });
 
