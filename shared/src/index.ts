@@ -3,6 +3,7 @@ export { envSchema, type Env } from './config/env-schema.js';
 export * from './logger/logger.js';
 export * from './redis/connection.js';
 export * from './redis/namespace.js';
+export * from './redis/connection-errors.js';
 export * from './jobs/types.js';
 export * from './jobs/errors.js';
 export * from './jobs/make-job.js';

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { isRedisConnectionError } from '../redis/connection-errors.js';
 import { closeRedis, createRedis } from '../redis/connection.js';
 import { queuePrefix, redisKeys, type RedisKeys } from '../redis/namespace.js';
 import { isClusterUrl } from '../redis/redis-url.js';
@@ -153,7 +154,7 @@ export function createJobClient<H extends HandlerMap>(options: CreateJobClientOp
     try {
       return await Promise.race([op(), timeout]);
     } catch (err) {
-      throw isConnectionError(err) ? new QueueUnavailableError(err instanceof Error ? err.message : String(err)) : err;
+      throw isRedisConnectionError(err) ? new QueueUnavailableError(err instanceof Error ? err.message : String(err)) : err;
     } finally {
       clearTimeout(timer);
     }
@@ -201,16 +202,6 @@ export function createJobClient<H extends HandlerMap>(options: CreateJobClientOp
       if (!options.connection) await closeRedis(connection);
     },
   };
-}
-
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH']);
-
-/** Errors that mean "Redis is not there", as opposed to a bad command. */
-function isConnectionError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (err.name === 'MaxRetriesPerRequestError') return true;
-  if (CONNECTION_CODES.has((err as { code?: string }).code ?? '')) return true;
-  return /enableOfflineQueue|Connection is closed|Stream isn't writeable/i.test(err.message);
 }
 
 function waitReady(redis: Redis, timeoutMs: number): Promise<void> {

@@ -1,15 +1,5 @@
 import type { Redis } from 'ioredis';
-import { QueueUnavailableError } from '@jobs/shared';
-
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH']);
-
-/** Errors that mean "Redis is not there" (the producer connection fails fast), not a bad command. */
-function isConnectionError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (err.name === 'MaxRetriesPerRequestError') return true;
-  if (CONNECTION_CODES.has((err as { code?: string }).code ?? '')) return true;
-  return /enableOfflineQueue|Connection is closed|Stream isn't writeable/i.test(err.message);
-}
+import { isRedisConnectionError, QueueUnavailableError } from '@jobs/shared';
 
 /**
  * Runs a queue admin operation on `redis` (the connection the queues use) so that an outage answers 503 (`QueueUnavailableError`,
@@ -30,7 +20,7 @@ export async function onRedis<T>(redis: Redis, op: () => Promise<T>, timeoutMs?:
   try {
     return await (timeout ? Promise.race([op(), timeout]) : op());
   } catch (err) {
-    throw isConnectionError(err) ? new QueueUnavailableError(err instanceof Error ? err.message : String(err)) : err;
+    throw isRedisConnectionError(err) ? new QueueUnavailableError(err instanceof Error ? err.message : String(err)) : err;
   } finally {
     clearTimeout(timer);
   }
