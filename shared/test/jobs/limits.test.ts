@@ -122,10 +122,12 @@ describe('limits across two worker processes', () => {
     };
     // Two run (limit 2) long enough to hold the key through both windows; the rest park behind them.
     await enqueueMany(12, 'limitedPerKey', { ns, key: 'block', ms: 20_000 });
-    await sleepUntil(async () => (await redis.llen(parked)) === 10, { timeoutMs: 15_000, message: '10 jobs parked' });
+    // Parked, and moved to delayed by their workers (the last step of parking): nothing in flight.
+    const settled = (n: number) => async () => (await redis.llen(parked)) === n && (await redis.zcard(`${prefix}:jobs:delayed`)) === n && (await redis.llen(`${prefix}:jobs:wait`)) === 0;
+    await sleepUntil(settled(10), { timeoutMs: 15_000, message: '10 jobs parked' });
     const few = await callsIn2s();
     await enqueueMany(990, 'limitedPerKey', { ns, key: 'block', ms: 20_000 });
-    await sleepUntil(async () => (await redis.llen(parked)) === 1_000, { timeoutMs: 15_000, message: '1,000 jobs parked' });
+    await sleepUntil(settled(1_000), { timeoutMs: 30_000, message: '1,000 jobs parked' });
     const many = await callsIn2s();
     console.log(`no busy loop: ${few} calls in 2 s with 10 parked, ${many} with 1,000 parked`);
     // Sweeper ticks, BullMQ's blocking reads, lock and lease renewals: the same few dozen either way.
