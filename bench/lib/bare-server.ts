@@ -18,6 +18,11 @@ export interface BareServer {
 export async function startBareServer(host: string): Promise<BareServer> {
   const app = new Hono();
   app.post(BARE_PATH, (c) => c.json({}));
+  return serveApp(app, host);
+}
+
+/** Serves `app` on a free port of `host` as the API is served; `close()` drains, then cuts after 2 s. */
+export async function serveApp(app: Hono, host: string): Promise<BareServer> {
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: host }) as Server;
     s.once('error', reject);
