@@ -1,0 +1,2 @@
+// The hand-written layer and the generated one land here (issue 17).
+export {};
