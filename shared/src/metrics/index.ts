@@ -1,0 +1,3 @@
+// @jobs/shared/metrics: the Prometheus registry and queue-depth collector (job, scheduler and webhook metrics live with their areas).
+export * from './registry.js';
+export * from './queue-depth.js';
