@@ -7,7 +7,7 @@ export default defineConfig({
   },
   ssr: { resolve: { conditions: ['development'] } },
   test: {
-    include: ['shared/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['shared/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'clients/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     // The system tests run the whole system under load, one file at a time: vitest.system.config.ts.
     exclude: [...configDefaults.exclude, 'test/system/**'],
     testTimeout: 30_000,
