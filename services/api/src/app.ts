@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { registerQueueDepth } from '@jobs/shared';
 import { authorizeAdminApi } from './auth/require-scope.js';
 import { mountBullBoard } from './bull-board/mount-bull-board.js';
+import { mountConsole } from './console/mount-console.js';
 import type { App, AppDeps, AppEnv } from './app-env.js';
 import { handleError } from './error-handler.js';
 import { jsonBody } from './middleware/json-body.js';
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps): App {
   registerJwksRoutes(app, deps.signingKeys);
   registerOpenApiRoutes(app);
   mountBullBoard(app, { config: deps.config, log: deps.log, queues: [...deps.jobs.queues.values()] });
+  mountConsole(app, deps);
 
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);

@@ -4,25 +4,18 @@ import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Queue } from 'bullmq';
 import { Hono, type Context } from 'hono';
-import { basicAuth } from 'hono/basic-auth';
 import type { Config, Logger } from '@jobs/shared';
 import type { App } from '../app-env.js';
-import { sameOriginOnly } from '../middleware/same-origin.js';
+import { operatorAccess, operatorGuards, type OperatorAccess } from '../middleware/operator-access.js';
 import { problem } from '../problem.js';
 
 export const BULL_BOARD_PATH = '/bullBoard';
 
-/** Which of the seed's three access rules applies (SPEC §9). */
-export type BullBoardAccess = { mode: 'open' } | { mode: 'basic'; username: string; password: string } | { mode: 'disabled' };
+/** Which of the seed's three access rules applies (SPEC §9); the console follows the same rules. */
+export type BullBoardAccess = OperatorAccess;
 
-/**
- * Seed rules: credentials set (any environment) → HTTP basic auth; local without credentials →
- * open; non-local without credentials → not mounted at all.
- */
-export function bullBoardAccess(config: Pick<Config, 'isLocal' | 'bullBoard'>): BullBoardAccess {
-  if (config.bullBoard) return { mode: 'basic', ...config.bullBoard };
-  return config.isLocal ? { mode: 'open' } : { mode: 'disabled' };
-}
+/** See {@link operatorAccess}: BullBoard and the console share one access rule. */
+export const bullBoardAccess = operatorAccess;
 
 /**
  * Mounts BullBoard at `/bullBoard` for `queues`, behind the access rule. The admin API's bearer
@@ -44,14 +37,8 @@ export function mountBullBoard(app: App, options: { config: Config; log: Logger;
     options: { uiConfig: { boardTitle: 'Jobs' } },
   });
   serverAdapter.setBasePath(BULL_BOARD_PATH);
-  // In every mode: browsers send basic-auth credentials on their own, so a foreign page's form
-  // post would otherwise retry, clean or add jobs as the signed-in operator (SPEC §14).
-  const csrfGuard = sameOriginOnly();
-  app.use(BULL_BOARD_PATH, csrfGuard);
-  app.use(`${BULL_BOARD_PATH}/*`, csrfGuard);
-  if (access.mode === 'basic') {
-    // Hono compares both fields in constant time (hashes, then timingSafeEqual).
-    const guard = basicAuth({ username: access.username, password: access.password, realm: 'BullBoard' });
+  // CSRF check in every mode, then basic auth when credentials are set (operatorGuards).
+  for (const guard of operatorGuards(access)) {
     app.use(BULL_BOARD_PATH, guard);
     app.use(`${BULL_BOARD_PATH}/*`, guard);
   }
