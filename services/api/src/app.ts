@@ -5,6 +5,7 @@ import { mountBullBoard } from './bull-board/mount-bull-board.js';
 import { mountConsole } from './console/mount-console.js';
 import type { App, AppDeps, AppEnv } from './app-env.js';
 import { handleError } from './error-handler.js';
+import { apiCors } from './middleware/cors.js';
 import { jsonBody } from './middleware/json-body.js';
 import { requestContext } from './middleware/request-context.js';
 import { problem } from './problem.js';
@@ -37,6 +38,9 @@ export function createApp(deps: AppDeps): App {
 
   registerQueueDepth(deps.metrics, deps.jobs.queues.values());
   app.use('*', requestContext(deps.log));
+  // Before auth: a browser's preflight carries no token (opt-in, CORS_ORIGINS).
+  const cors = apiCors(deps.config.corsOrigins);
+  if (cors) app.use('/api/*', cors);
   app.use('/api/*', jsonBody);
   app.use('/api/admin/*', authorizeAdminApi(deps.auth));
 

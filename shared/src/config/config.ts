@@ -11,6 +11,8 @@ export interface Config {
   /** `APP_ENV=test`: the worker entry point starts nothing. */
   isTest: boolean;
   port: number;
+  /** `CORS_ORIGINS`: browser origins allowed to call the API; empty = CORS off (no header is ever sent). */
+  corsOrigins: string[];
   workerPort: number;
   schedulerPort: number;
   /** `redis://`, `rediss://`, or a Redis Cluster's seed nodes: `redis+cluster://host:port[,host:port…]` (see `parseRedisUrl`). */
@@ -133,6 +135,7 @@ export function loadConfig(source: EnvInput = process.env): Config {
     isLocal,
     isTest,
     port: e.PORT,
+    corsOrigins: e.CORS_ORIGINS ?? [],
     workerPort: e.WORKER_PORT,
     schedulerPort: e.SCHEDULER_PORT,
     redisUrl: e.REDIS_URL,

@@ -23,6 +23,24 @@ const postgresUrl = z
   .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
   .pipe(z.url());
 
+/** `https://app.example.com,http://localhost:5173`: exact origins (scheme, host, port; no path), comma-separated. */
+const corsOrigins = z.string().transform((value, ctx) => {
+  const origins = value.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      // reported below
+    }
+    if (!parsed || parsed.origin !== origin || !/^https?:$/.test(parsed.protocol)) {
+      ctx.addIssue({ code: 'custom', message: `must be comma-separated origins like https://app.example.com (scheme://host[:port], no path or trailing slash); got "${origin}"` });
+      return z.NEVER;
+    }
+  }
+  return origins;
+});
+
 /**
  * Every environment variable the three services read (SPEC §2). Empty strings count as unset,
  * so `FOO=` in a compose file behaves like leaving FOO out.
@@ -30,6 +48,8 @@ const postgresUrl = z
 export const envSchema = z.object({
   APP_ENV: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'must be a lower-case name such as local, test, staging, production').default('local'),
   PORT: int(0, 65535).default(8000),
+  /** Browser origins allowed to call the API (CORS); unset = none. */
+  CORS_ORIGINS: corsOrigins.optional(),
   WORKER_PORT: int(0, 65535).default(8001),
   SCHEDULER_PORT: int(0, 65535).default(8002),
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
