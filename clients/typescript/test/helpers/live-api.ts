@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { createWorker, jobHandlers, type JobWorker } from '../../../../shared/src/index.js';
+import { createWorker, jobHandlers, type HandlerMap, type JobWorker } from '../../../../shared/src/index.js';
 import { createTestApp, mintToken, type TestApp } from '../../../../services/api/test/helpers/test-app.js';
 import { captureLogger, TEST_REDIS_URL } from '../../../../test/helpers/index.js';
 
@@ -19,14 +19,15 @@ export interface LiveApi {
 
 /**
  * The API in-process and over a real socket, optionally with auth and an in-process worker
- * running the built-in handlers (for `waitForJob`).
+ * running the same handlers (default: the built-in ones) for `waitForJob`.
  */
-export async function startLiveApi(options: { auth?: boolean; worker?: boolean; env?: Record<string, string> } = {}): Promise<LiveApi> {
-  const t = await createTestApp({ auth: options.auth ?? false, ...(options.env ? { env: options.env } : {}) });
+export async function startLiveApi(options: { auth?: boolean; worker?: boolean; env?: Record<string, string>; handlers?: HandlerMap } = {}): Promise<LiveApi> {
+  const handlers = options.handlers ?? jobHandlers;
+  const t = await createTestApp({ auth: options.auth ?? false, handlers, ...(options.env ? { env: options.env } : {}) });
   let worker: JobWorker | undefined;
   let server: Server | undefined;
   try {
-    if (options.worker) worker = createWorker({ handlers: jobHandlers, redisUrl: TEST_REDIS_URL, prefix: t.prefix, logger: captureLogger('warn').log });
+    if (options.worker) worker = createWorker({ handlers, redisUrl: TEST_REDIS_URL, prefix: t.prefix, logger: captureLogger('warn').log });
     server = await listen(t.app.fetch);
   } catch (err) {
     await worker?.close();
