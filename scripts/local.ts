@@ -2,7 +2,7 @@
 // and scheduler, embedded PGlite unless DATABASE_URL is set, and Redis at REDIS_URL or a
 // private redis-server when nothing answers there.
 import { resolve } from 'node:path';
-import { createDatabase, createLogger, loadConfigOrExit, migrateToLatest, onShutdownSignal, scopedLogger } from '@jobs/shared';
+import { createDatabase, createLogger, createMetricsRegistry, loadConfigOrExit, migrateToLatest, onShutdownSignal, scopedLogger, startTracingOrExit } from '@jobs/shared';
 import { startApiService } from '../services/api/src/api-service.js';
 import { startSchedulerService } from '../services/scheduler/src/scheduler-service.js';
 import { startWorkerService } from '../services/worker/src/worker-service.js';
@@ -31,6 +31,10 @@ async function closeAll(): Promise<void> {
 onShutdownSignal(log, closeAll);
 
 async function start(): Promise<void> {
+  // OTEL_* variables (SPEC §15): one process, so one service name, `jobs`; closed last, after
+  // everything that makes spans.
+  const tracing = await startTracingOrExit('jobs', rootLog);
+  closers.push(() => tracing.shutdown());
   const redis = await resolveRedis(configured.redisUrl);
   if (redis.source === 'private') closers.push(() => redis.server.stop());
   // Only the config module reads the environment; the resolved Redis goes in as an override.
@@ -45,12 +49,15 @@ async function start(): Promise<void> {
   const { applied } = await migrateToLatest(database.db);
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
 
-  // One process, one port: the api's /healthz covers it, so worker and scheduler start no health server.
-  const worker = await startWorkerService(config, rootLog, { healthPort: false, db: database.db });
+  // One process, one port: the api's /healthz covers it, so worker and scheduler start no health
+  // server, and the api's /metrics serves their metrics too (Node's process metrics once, the api's).
+  const workerMetrics = createMetricsRegistry('worker', { defaultMetrics: false });
+  const schedulerMetrics = createMetricsRegistry('scheduler', { defaultMetrics: false });
+  const worker = await startWorkerService(config, rootLog, { healthPort: false, db: database.db, metrics: workerMetrics });
   closers.push(() => worker.close());
-  const scheduler = await startSchedulerService(config, rootLog, { healthPort: false, db: database.db });
+  const scheduler = await startSchedulerService(config, rootLog, { healthPort: false, db: database.db, metrics: schedulerMetrics });
   closers.push(() => scheduler.close());
-  const api = await startApiService(config, rootLog, { db: database.db });
+  const api = await startApiService(config, rootLog, { db: database.db, extraRegistries: [workerMetrics, schedulerMetrics] });
   closers.push(() => api.close());
 
   process.stdout.write(

@@ -70,6 +70,18 @@ describe('local all-in-one run (scripts/local.ts)', () => {
       await client.close();
     }
 
+    // One /metrics on the api's port serves the worker's and the scheduler's metrics too, each
+    // family once, and Node's process metrics once (the api's).
+    const metrics = await sleepUntil(async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return /^jobs_processed_total\{(?=[^}]*handler="echo")(?=[^}]*outcome="completed")(?=[^}]*service="worker")[^}]*\} 1$/m.test(text) && text;
+    }, { timeoutMs: 10_000, message: "the worker's jobs_processed_total on the api's /metrics" });
+    expect(metrics).toMatch(/^scheduler_is_leader\{service="scheduler"\} [01]$/m);
+    expect(metrics).toMatch(/^http_server_request_duration_seconds_count\{(?=[^}]*route="\/readyz")(?=[^}]*service="api")[^}]*\} 1$/m);
+    const families = [...metrics.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]);
+    expect(families.length).toBe(new Set(families).size);
+    expect([...metrics.matchAll(/^process_start_time_seconds\{([^}]*)\}/gm)].map((m) => m[1])).toEqual(['service="api"']);
+
     child.kill('SIGTERM');
     expect(await child.exited).toBe(0);
     expect(await redisAnswers(redisUrl, 500)).toBe(false);

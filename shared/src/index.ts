@@ -28,6 +28,7 @@ export * from './jobs/cancel-job.js';
 export * from './metrics/registry.js';
 export * from './jobs/job-metrics.js';
 export * from './metrics/queue-depth.js';
+export * from './metrics/merge-registries.js';
 export * from './cron/cron-pattern.js';
 export * from './cron/cron-changes.js';
 export * from './redis/token-lock.js';

@@ -20,6 +20,7 @@ import {
   type HandlerMap,
   type JobClient,
   type Logger,
+  type Registry,
 } from '@jobs/shared';
 import { createApp } from './app.js';
 import { resolveAuth } from './auth/auth-policy.js';
@@ -29,6 +30,8 @@ export interface ApiServiceOptions {
   /** Port to listen on (default `config.port`; 0 = a free port). */
   port?: number;
   host?: string;
+  /** Registries of other services in this process that the api's `/metrics` serves too (the all-in-one local run). */
+  extraRegistries?: readonly Registry[];
 }
 
 export interface ApiService {
@@ -77,6 +80,7 @@ export async function startApiService(config: Config, parentLog: Logger, options
     // The default queue's keys (idempotency records, cron change notices), where the scheduler and workers look.
     keys: redisKeys(queuePrefix(config.queuePrefix, config.queueName, isClusterUrl(config.redisUrl)), config.queueName),
     metrics,
+    extraRegistries: options.extraRegistries,
     auth,
     signingKeys,
     webhookSecrets,

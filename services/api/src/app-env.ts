@@ -20,6 +20,8 @@ export interface AppDeps {
   redis: Redis;
   keys: RedisKeys;
   metrics: Registry;
+  /** Other registries of this process that `/metrics` serves along (the all-in-one local run: worker, scheduler). */
+  extraRegistries?: readonly Registry[];
   /** Bearer-token verification; undefined = the admin API is open (local only). */
   auth: TokenVerifier | undefined;
   /** Webhook signing keys; only their public halves are served, at `/.well-known/jwks.json`. */

@@ -8,6 +8,7 @@ import { handleError } from './error-handler.js';
 import { apiCors } from './middleware/cors.js';
 import { jsonBody } from './middleware/json-body.js';
 import { requestContext } from './middleware/request-context.js';
+import { markUnmatched, requestMetrics } from './middleware/request-metrics.js';
 import { problem } from './problem.js';
 import { registerCronJobRoutes } from './routes/cron-job-routes.js';
 import { registerHandlerRoutes } from './routes/handler-routes.js';
@@ -37,6 +38,8 @@ export function createApp(deps: AppDeps): App {
   const app = new OpenAPIHono<AppEnv>({ strict: false, defaultHook: validationHook });
 
   registerQueueDepth(deps.metrics, deps.jobs.queues.values());
+  // First, so it times everything and sees the final status (onError's 500s included).
+  app.use('*', requestMetrics(deps.metrics));
   app.use('*', requestContext(deps.log));
   // Before auth: a browser's preflight carries no token (opt-in, CORS_ORIGINS).
   const cors = apiCors(deps.config.corsOrigins);
@@ -59,6 +62,7 @@ export function createApp(deps: AppDeps): App {
   mountConsole(app, deps);
 
   app.notFound((c) => {
+    markUnmatched(c);
     const allowed = allowedMethods(app, c.req.path);
     if (allowed.length) {
       c.header('Allow', allowed.join(', '));

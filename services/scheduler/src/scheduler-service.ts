@@ -14,6 +14,7 @@ import {
   type HealthServer,
   type LeaderLockTimings,
   type Logger,
+  type Registry,
 } from '@jobs/shared';
 
 export interface SchedulerServiceOptions {
@@ -25,6 +26,8 @@ export interface SchedulerServiceOptions {
   leader?: LeaderLockTimings;
   /** How often the webhook outbox is relayed (default 1 s). */
   relayIntervalMs?: number;
+  /** Where its metrics go (default: a registry of its own with Node's process metrics, served on its health port). */
+  metrics?: Registry;
 }
 
 export interface SchedulerService {
@@ -47,7 +50,7 @@ export interface SchedulerService {
  */
 export async function startSchedulerService(config: Config, log: Logger, options: SchedulerServiceOptions): Promise<SchedulerService> {
   const { db } = options;
-  const metrics = createMetricsRegistry('scheduler');
+  const metrics = options.metrics ?? createMetricsRegistry('scheduler');
   const probe = createRedis(config.redisUrl, 'producer');
   const scheduler = startCronScheduler({
     db,

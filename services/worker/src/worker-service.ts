@@ -13,6 +13,7 @@ import {
   type Config,
   type Database,
   type Logger,
+  type Registry,
 } from '@jobs/shared';
 import { createWebhookRuntime } from './webhook-runtime.js';
 
@@ -25,6 +26,8 @@ export interface WorkerServiceOptions {
   db: Kysely<Database>;
   /** Port of `/healthz`, `/readyz`, `/metrics` (default `WORKER_PORT`); `false`: no server (all-in-one local run). */
   healthPort?: number | false;
+  /** Where its metrics go (default: a registry of its own with Node's process metrics, served on its health port). */
+  metrics?: Registry;
 }
 
 /**
@@ -40,7 +43,7 @@ export async function startWorkerService(config: Config, log: Logger, options: W
   } catch (err) {
     throw new ConfigError('WORKER_QUEUES', (err as Error).message.replace(/^queues(\.\S+)? /, ''));
   }
-  const metrics = createMetricsRegistry('worker');
+  const metrics = options.metrics ?? createMetricsRegistry('worker');
   // One producer connection: readiness, queue depth, and relaying the breaker's events.
   const producer = createRedis(config.redisUrl, 'producer');
   const jobs = createJobClient({ handlers: jobHandlers, connection: producer, prefix: config.queuePrefix, queueName: config.queueName, workerLockDurationMs: config.worker.lockDurationMs });
