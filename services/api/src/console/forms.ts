@@ -122,18 +122,40 @@ ${others.map((message) => html`<li>${message}</li>`)}
 }
 
 /**
- * A one-button POST form: the console's every action that changes something. `hidden` adds
- * fields (e.g. the page to come back to).
+ * A one-button POST form: the console's every action that changes something. `context` is added
+ * to the button's name for screen readers only (a list has many "Disable" buttons: "Disable
+ * Nightly report"). `hidden` adds fields (e.g. `back`, the page to return to).
  *
  * @example
- * postButton({ action: `/console/cron/${id}/trigger`, label: 'Trigger now' })
+ * postButton({ action: `/console/cron/${id}/trigger`, label: 'Trigger now', context: row.name })
  * postButton({ action: `/console/cron/${id}/delete`, label: 'Delete', variant: 'danger' })
  */
-export function postButton(options: { action: string; label: string; variant?: 'primary' | 'secondary' | 'danger'; hidden?: Record<string, string>; describedBy?: string }): Html {
+export function postButton(options: {
+  action: string;
+  label: string;
+  context?: string;
+  variant?: 'primary' | 'secondary' | 'danger';
+  hidden?: Record<string, string>;
+  /** Id of an element describing the action (e.g. a warning next to it). */
+  describedBy?: string;
+}): Html {
   const variant = options.variant && options.variant !== 'primary' ? options.variant : '';
   return html`<form method="post" action="${options.action}">${Object.entries(options.hidden ?? {}).map(
     ([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`,
-  )}<button type="submit"${variant ? html` class="${variant}"` : ''}${options.describedBy ? html` aria-describedby="${options.describedBy}"` : ''}>${options.label}</button></form>`;
+  )}<button type="submit"${variant ? html` class="${variant}"` : ''}${options.describedBy ? html` aria-describedby="${options.describedBy}"` : ''}>${options.label}${
+    options.context ? html`<span class="visually-hidden"> ${options.context}</span>` : ''
+  }</button></form>`;
+}
+
+/**
+ * Where a form asked to return to (its `back` field), if that is a console page; else `fallback`.
+ * Never another site: the value comes from the request.
+ *
+ * @example
+ * return redirectWithFlash(c, safeBack(form['back'], '/console/cron'), flash);
+ */
+export function safeBack(back: string | undefined, fallback: string): string {
+  return back !== undefined && /^\/console(\/|\?|$)/.test(back) && !/[\\\s]/.test(back) ? back : fallback;
 }
 
 /**

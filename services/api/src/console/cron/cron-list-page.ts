@@ -1,0 +1,41 @@
+import { html } from 'hono/html';
+import type { CronJob } from '@jobs/shared';
+import type { Html } from '../layout.js';
+import { CRON_PATH, cronRowPath, enabledBadge, lastRunCell, rowActions, scheduleCell } from './cron-views.js';
+import type { LastRun } from './last-run.js';
+
+/**
+ * The cron job list: one table row per job (name, pattern, in words with the next 3 runs in
+ * UTC, enabled, last run, actions), oldest first, a page at a time. Keyset pages: "Next page"
+ * carries the cursor, "First page" goes back to the start.
+ */
+export function cronListBody(options: { rows: CronJob[]; runs: Map<string, LastRun> | undefined; nextCursor: string | undefined; isFirstPage: boolean; self: string; now: Date }): Html {
+  const { rows, runs, now } = options;
+  const table = rows.length
+    ? html`<div class="table-wrap"><table>
+<caption class="visually-hidden">Cron jobs</caption>
+<thead><tr><th scope="col">Name</th><th scope="col">Pattern</th><th scope="col">Schedule (UTC)</th><th scope="col">Enabled</th><th scope="col">Last run</th><th scope="col">Actions</th></tr></thead>
+<tbody>
+${rows.map(
+  (row) => html`<tr>
+<td><a href="${cronRowPath(row.id)}">${row.name}</a><div class="muted mono">${row.handler}</div></td>
+<td class="mono">${row.pattern}</td>
+<td>${scheduleCell(row, now)}</td>
+<td>${enabledBadge(row)}</td>
+<td>${lastRunCell(runs?.get(row.id), runs !== undefined)}</td>
+<td>${rowActions(row, options.self)}</td>
+</tr>`,
+)}
+</tbody>
+</table></div>`
+    : html`<p>${options.isFirstPage ? 'No cron jobs yet.' : 'No more cron jobs.'}</p>`;
+  const pagination =
+    options.nextCursor || !options.isFirstPage
+      ? html`<nav class="pagination" aria-label="Pages">${!options.isFirstPage ? html`<a href="${CRON_PATH}">First page</a>` : ''}${
+          options.nextCursor ? html`<a href="${CRON_PATH}?cursor=${encodeURIComponent(options.nextCursor)}">Next page</a>` : ''
+        }</nav>`
+      : '';
+  return html`<p class="actions"><a class="button" href="${CRON_PATH}/new">New cron job</a></p>
+${table}
+${pagination}`;
+}
