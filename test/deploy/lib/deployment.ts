@@ -18,7 +18,7 @@ export type ServiceName = 'api' | 'worker' | 'scheduler';
  * HTTP port (SPEC §2), and the metric families its `/metrics` must export (SPEC §10).
  */
 export const SERVICES: Record<ServiceName, { portVar: 'PORT' | 'WORKER_PORT' | 'SCHEDULER_PORT'; port: number; metrics: string[] }> = {
-  api: { portVar: 'PORT', port: 8000, metrics: ['queue_jobs', 'process_start_time_seconds'] },
+  api: { portVar: 'PORT', port: 8000, metrics: ['queue_jobs', 'http_server_request_duration_seconds', 'http_server_active_requests', 'process_start_time_seconds'] },
   worker: {
     portVar: 'WORKER_PORT',
     port: 8001,
