@@ -57,7 +57,7 @@ export function createApp(deps: AppDeps): App {
   registerWebhookSubscriptionRoutes(app, deps);
   registerWebhookEventRoutes(app, deps);
   registerJwksRoutes(app, deps.signingKeys);
-  registerOpenApiRoutes(app);
+  registerOpenApiRoutes(app, deps.handlers);
   mountBullBoard(app, { config: deps.config, log: deps.log, queues: [...deps.jobs.queues.values()] });
   mountConsole(app, deps);
 

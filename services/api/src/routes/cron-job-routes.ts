@@ -25,6 +25,7 @@ const jobIdTaken = conflictResponse('Another cron job has this jobId');
 const listRoute = createRoute({
   method: 'get',
   path: '/api/admin/cronJob',
+  operationId: 'listCronJobs',
   tags,
   summary: 'List cron jobs, oldest first (keyset pagination)',
   security,
@@ -35,6 +36,7 @@ const listRoute = createRoute({
 const createCronJobRoute = createRoute({
   method: 'post',
   path: '/api/admin/cronJob',
+  operationId: 'createCronJob',
   tags,
   summary: 'Create a cron job',
   security,
@@ -45,6 +47,7 @@ const createCronJobRoute = createRoute({
 const getRoute = createRoute({
   method: 'get',
   path: '/api/admin/cronJob/{id}',
+  operationId: 'getCronJob',
   tags,
   summary: 'Read a cron job',
   security,
@@ -55,6 +58,7 @@ const getRoute = createRoute({
 const updateRoute = createRoute({
   method: 'patch',
   path: '/api/admin/cronJob/{id}',
+  operationId: 'updateCronJob',
   tags,
   summary: 'Update some fields of a cron job (the merged result is validated)',
   security,
@@ -65,6 +69,7 @@ const updateRoute = createRoute({
 const deleteRoute = createRoute({
   method: 'delete',
   path: '/api/admin/cronJob/{id}',
+  operationId: 'deleteCronJob',
   tags,
   summary: 'Delete a cron job (its job scheduler is removed)',
   security,
@@ -75,6 +80,7 @@ const deleteRoute = createRoute({
 const triggerRoute = createRoute({
   method: 'post',
   path: '/api/admin/cronJob/{id}/trigger',
+  operationId: 'triggerCronJob',
   tags,
   summary: 'Run a cron job once now (type cronTrigger), enabled or not',
   security,

@@ -8,6 +8,7 @@ import { HandlerInfoSchema } from '../schemas/job-schemas.js';
 const listRoute = createRoute({
   method: 'get',
   path: '/api/admin/handler',
+  operationId: 'listHandlers',
   tags: ['jobs'],
   summary: 'Registered handlers, their pattern, whether they are internal, and payload JSON Schema',
   security: [{ bearer: [] }],

@@ -15,6 +15,7 @@ import { actorKeyProblem, idempotencyKeyOf, idempotencyKeyParameter } from './jo
 const batchRoute = createRoute({
   method: 'post',
   path: '/api/admin/job/batch',
+  operationId: 'enqueueJobs',
   tags: ['jobs'],
   summary: `Enqueue 1–${MAX_BATCH_JOBS} ad-hoc jobs at once, all or none`,
   description:

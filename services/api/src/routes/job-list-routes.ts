@@ -11,6 +11,7 @@ import { JobListSchema, ListJobsQuery } from '../schemas/queue-schemas.js';
 const listRoute = createRoute({
   method: 'get',
   path: '/api/admin/job',
+  operationId: 'listJobs',
   tags: ['jobs'],
   summary: 'List jobs, newest first, across queues and states, with keyset pagination (scope jobs:admin)',
   description:

@@ -31,6 +31,7 @@ export function idempotencyKeyOf(c: Context): string | undefined {
 const enqueueRoute = createRoute({
   method: 'post',
   path: '/api/admin/job',
+  operationId: 'enqueueJob',
   tags: ['jobs'],
   summary: 'Enqueue an ad-hoc job',
   security: [{ bearer: [] }],
@@ -46,6 +47,7 @@ const enqueueRoute = createRoute({
 const getRoute = createRoute({
   method: 'get',
   path: '/api/admin/job/{id}',
+  operationId: 'getJob',
   tags: ['jobs'],
   summary: 'State, progress, attempts and outcome of a job',
   security: [{ bearer: [] }],
@@ -56,6 +58,7 @@ const getRoute = createRoute({
 const cancelRoute = createRoute({
   method: 'delete',
   path: '/api/admin/job/{id}',
+  operationId: 'cancelJob',
   tags: ['jobs'],
   summary: 'Cancel a job: remove it if it has not started, abort it if it runs',
   security: [{ bearer: [] }],

@@ -7,7 +7,9 @@ import { JwksSchema } from '../schemas/webhook-schemas.js';
 const jwksRoute = createRoute({
   method: 'get',
   path: '/.well-known/jwks.json',
+  operationId: 'getJwks',
   tags: ['webhooks'],
+  security: [], // public: receivers fetch it without a token
   summary: 'The public keys that verify webhook signatures (kid = RFC 7638 thumbprint)',
   responses: { 200: jsonContent(JwksSchema, 'JSON Web Key Set (public members only)') },
 });

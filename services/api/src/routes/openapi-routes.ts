@@ -1,35 +1,51 @@
+import type { HandlerMap } from '@jobs/shared';
 import type { App } from '../app-env.js';
+import { DOCS_ASSETS_PATH, DOCS_CSP, DOCS_HTML, DOCS_INIT_PATH, DOCS_INIT_SCRIPT, DOCS_PATH } from '../docs/docs-page.js';
+import { swaggerUiAsset } from '../docs/swagger-ui-assets.js';
+import { buildOpenApiDocument } from '../openapi/openapi-document.js';
 
-const DOCS_PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Jobs API</title>
-<style>body{font:14px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem}
-code,pre{background:#f4f4f4;padding:.1rem .3rem;border-radius:3px}pre{padding:.6rem;overflow:auto}
-.op{border-top:1px solid #ddd;padding:.6rem 0}.m{font-weight:600;display:inline-block;width:4.5rem}</style></head>
-<body><h1>Jobs API</h1><p>Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a> (OpenAPI 3.1).</p><div id="ops">Loading…</div>
-<script>
-fetch('/api/openapi.json').then(r=>r.json()).then(doc=>{
-  const esc=s=>String(s).replace(/[&<>]/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;'}[c]));
-  const out=[];
-  for(const [path,ops] of Object.entries(doc.paths||{})) for(const [m,op] of Object.entries(ops)){
-    const body=op.requestBody?.content?.['application/json']?.schema;
-    out.push('<div class="op"><span class="m">'+m.toUpperCase()+'</span><code>'+esc(path)+'</code> '+esc(op.summary||'')+
-      (body?'<pre>'+esc(JSON.stringify(body,null,2))+'</pre>':'')+
-      '<div>'+Object.entries(op.responses||{}).map(([s,r])=>'<code>'+s+'</code> '+esc(r.description||'')).join(' · ')+'</div></div>');
-  }
-  document.getElementById('ops').innerHTML=out.join('');
-});
-</script></body></html>`;
+const FOR_A_YEAR = 'public, max-age=31536000, immutable';
 
-/** `GET /api/openapi.json` (generated from the schemas that validate) and a small docs page at `/api/docs`. */
-export function registerOpenApiRoutes(app: App): void {
+/**
+ * `GET /api/openapi.json` (generated from the schemas that validate, bodies typed per handler of
+ * `handlers`) and its viewer at `/api/docs`: Swagger UI served from the installed package. Both
+ * are public, like the probes: they describe the API, they do not act on it.
+ */
+export function registerOpenApiRoutes(app: App, handlers: HandlerMap): void {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-  app.doc31('/api/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Jobs API',
-      version: '0.1.0',
-      description: 'Enqueue and inspect background jobs, manage cron jobs and webhook subscriptions. Errors are application/problem+json (RFC 9457).',
-    },
+  const doc = (path: string, operationId: string, summary: string, type: string) =>
+    app.openAPIRegistry.registerPath({
+      method: 'get',
+      path,
+      operationId,
+      tags: ['documentation'],
+      security: [],
+      summary,
+      responses: { 200: { description: summary, content: { [type]: { schema: { type: type === 'text/html' ? 'string' : 'object' } } } } },
+    });
+  doc('/api/openapi.json', 'getOpenApiDocument', 'This OpenAPI 3.1 document', 'application/json');
+  doc(DOCS_PATH, 'getApiDocs', 'The API reference (Swagger UI) over this document', 'text/html');
+
+  // Built at the first request, when every route has registered; fixed after that, as the routes are.
+  let body: string | undefined;
+  app.get('/api/openapi.json', (c) => {
+    body ??= JSON.stringify(buildOpenApiDocument(app, handlers));
+    return c.body(body, 200, { 'content-type': 'application/json' });
   });
-  app.get('/api/docs', (c) => c.html(DOCS_PAGE));
+
+  app.get(DOCS_PATH, (c) => {
+    c.header('Content-Security-Policy', DOCS_CSP);
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('Referrer-Policy', 'no-referrer');
+    return c.html(DOCS_HTML);
+  });
+  app.get(DOCS_INIT_PATH, (c) => c.body(DOCS_INIT_SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' }));
+  app.get(`${DOCS_ASSETS_PATH}/:file`, async (c) => {
+    const asset = await swaggerUiAsset(c.req.param('file'));
+    if (!asset) return c.notFound();
+    const gzip = /\bgzip\b/.test(c.req.header('accept-encoding') ?? '');
+    const headers: Record<string, string> = { 'content-type': asset.contentType, 'cache-control': FOR_A_YEAR, 'x-content-type-options': 'nosniff', vary: 'Accept-Encoding' };
+    if (gzip) headers['content-encoding'] = 'gzip';
+    return c.body(new Uint8Array(gzip ? asset.gzipped : asset.body), 200, headers);
+  });
 }

@@ -22,6 +22,7 @@ const security = [{ bearer: [] }];
 const listRoute = createRoute({
   method: 'get',
   path: '/api/admin/queue',
+  operationId: 'listQueues',
   tags: ['queues'],
   summary: 'Every queue: job counts by state, paused, its handlers and their limits (scope jobs:admin)',
   security,
@@ -31,6 +32,7 @@ const listRoute = createRoute({
 const pauseRoute = createRoute({
   method: 'post',
   path: '/api/admin/queue/{name}/pause',
+  operationId: 'pauseQueue',
   tags: ['queues'],
   summary: 'Pause a queue on every worker: no job starts until resumed; running ones finish (scope jobs:admin)',
   security,
@@ -41,6 +43,7 @@ const pauseRoute = createRoute({
 const resumeRoute = createRoute({
   method: 'post',
   path: '/api/admin/queue/{name}/resume',
+  operationId: 'resumeQueue',
   tags: ['queues'],
   summary: 'Resume a paused queue (scope jobs:admin)',
   security,
@@ -51,6 +54,7 @@ const resumeRoute = createRoute({
 const retryRoute = createRoute({
   method: 'post',
   path: '/api/admin/queue/{name}/retry',
+  operationId: 'retryFailedJobs',
   tags: ['queues'],
   summary: 'Retry failed jobs (not cancelled ones), oldest failures first, each with its attempts reset (scope jobs:admin)',
   security,
@@ -61,6 +65,7 @@ const retryRoute = createRoute({
 const cleanRoute = createRoute({
   method: 'post',
   path: '/api/admin/queue/{name}/clean',
+  operationId: 'cleanQueue',
   tags: ['queues'],
   summary: 'Remove completed or failed jobs that finished before olderThanMs ago (scope jobs:admin)',
   security,

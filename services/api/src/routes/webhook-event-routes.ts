@@ -14,6 +14,7 @@ const jsonBody = <T extends z.ZodType>(schema: T) => ({ required: true, content:
 const replayRoute = createRoute({
   method: 'post',
   path: '/api/admin/webhookEvent/{id}/replay',
+  operationId: 'replayWebhookEvent',
   tags,
   summary: "Deliver an attempt's event again (same event id, so receivers can dedupe)",
   security,
@@ -29,6 +30,7 @@ const replayRoute = createRoute({
 const publishRoute = createRoute({
   method: 'post',
   path: '/api/admin/event',
+  operationId: 'publishEvent',
   tags,
   summary: "Publish another service's change to the subscribers of `resource.action`",
   description: 'Stored first (outbox), then fanned out: accepted even while the queue is down, delivered once it is back.',

@@ -40,6 +40,7 @@ const path = '/api/admin/webhookSubscription';
 const listRoute = createRoute({
   method: 'get',
   path,
+  operationId: 'listWebhookSubscriptions',
   tags,
   summary: 'List webhook subscriptions, oldest first (keyset pagination)',
   security,
@@ -50,6 +51,7 @@ const listRoute = createRoute({
 const createSubscriptionRoute = createRoute({
   method: 'post',
   path,
+  operationId: 'createWebhookSubscription',
   tags,
   summary: 'Subscribe a URL to events; the response carries the Standard Webhooks secret (`secret`), shown this once',
   security,
@@ -60,6 +62,7 @@ const createSubscriptionRoute = createRoute({
 const getRoute = createRoute({
   method: 'get',
   path: `${path}/{id}`,
+  operationId: 'getWebhookSubscription',
   tags,
   summary: 'Read a webhook subscription',
   security,
@@ -70,6 +73,7 @@ const getRoute = createRoute({
 const updateRoute = createRoute({
   method: 'patch',
   path: `${path}/{id}`,
+  operationId: 'updateWebhookSubscription',
   tags,
   summary: 'Update some fields of a subscription; `enabled: true` re-enables one the circuit breaker disabled',
   security,
@@ -80,6 +84,7 @@ const updateRoute = createRoute({
 const deleteRoute = createRoute({
   method: 'delete',
   path: `${path}/{id}`,
+  operationId: 'deleteWebhookSubscription',
   tags,
   summary: 'Delete a subscription and its attempt log',
   security,
@@ -90,6 +95,7 @@ const deleteRoute = createRoute({
 const eventsRoute = createRoute({
   method: 'get',
   path: `${path}/{id}/event`,
+  operationId: 'listWebhookAttempts',
   tags,
   summary: "A subscription's delivery attempts, newest first (keyset pagination)",
   security,
@@ -100,6 +106,7 @@ const eventsRoute = createRoute({
 const replayRoute = createRoute({
   method: 'post',
   path: `${path}/{id}/replay`,
+  operationId: 'replayWebhookSubscription',
   tags,
   summary: 'Send the events skipped while the subscription was disabled (each at most once)',
   security,
@@ -115,6 +122,7 @@ const replayRoute = createRoute({
 const secretRoute = createRoute({
   method: 'get',
   path: `${path}/{id}/secret`,
+  operationId: 'getWebhookSubscriptionSecret',
   tags,
   summary: "The subscription's Standard Webhooks secret (`whsec_…`) that signs `webhook-signature`",
   security,
@@ -130,6 +138,7 @@ const secretRoute = createRoute({
 const rotateSecretRoute = createRoute({
   method: 'post',
   path: `${path}/{id}/rotateSecret`,
+  operationId: 'rotateWebhookSubscriptionSecret',
   tags,
   summary: 'Replace the Standard Webhooks secret; deliveries are signed with the new and the previous one for 24 h',
   security,
