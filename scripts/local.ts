@@ -2,7 +2,7 @@
 // and scheduler, embedded PGlite unless DATABASE_URL is set, and Redis at REDIS_URL or a
 // private redis-server when nothing answers there.
 import { resolve } from 'node:path';
-import { createDatabase, createLogger, createMetricsRegistry, loadConfigOrExit, migrateToLatest, onShutdownSignal, scopedLogger } from '@jobs/shared';
+import { createDatabase, createLogger, createMetricsRegistry, loadConfigOrExit, migrateToLatest, onShutdownSignal, scopedLogger, startTracingOrExit } from '@jobs/shared';
 import { startApiService } from '../services/api/src/api-service.js';
 import { startSchedulerService } from '../services/scheduler/src/scheduler-service.js';
 import { startWorkerService } from '../services/worker/src/worker-service.js';
@@ -31,6 +31,10 @@ async function closeAll(): Promise<void> {
 onShutdownSignal(log, closeAll);
 
 async function start(): Promise<void> {
+  // OTEL_* variables (SPEC §15): one process, so one service name, `jobs`; closed last, after
+  // everything that makes spans.
+  const tracing = await startTracingOrExit('jobs', rootLog);
+  closers.push(() => tracing.shutdown());
   const redis = await resolveRedis(configured.redisUrl);
   if (redis.source === 'private') closers.push(() => redis.server.stop());
   // Only the config module reads the environment; the resolved Redis goes in as an override.

@@ -53,3 +53,4 @@ export * from './webhooks/verify-webhook.js';
 export * from './webhooks/address-guard.js';
 export * from './webhooks/http-delivery.js';
 export * from './webhooks/outbox-relay-loop.js';
+export * from './tracing/index.js';

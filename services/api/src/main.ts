@@ -1,9 +1,11 @@
-import { ConfigError, createLogger, exitCleanlyOnSignalDuring, loadConfigOrExit, onShutdownSignal, openServiceDatabase } from '@jobs/shared';
+import { ConfigError, createLogger, exitCleanlyOnSignalDuring, loadConfigOrExit, onShutdownSignal, openServiceDatabase, startTracingOrExit } from '@jobs/shared';
 import { startApiService } from './api-service.js';
 import { authConfigured, AuthNotConfiguredError } from './auth/auth-policy.js';
 
 const config = loadConfigOrExit();
 const log = createLogger({ level: config.logLevel, pretty: config.isLocal && process.stdout.isTTY });
+// OTEL_* variables (SPEC §15); without an endpoint nothing of the SDK is loaded.
+const tracing = await startTracingOrExit('jobs-api', log);
 
 try {
   // Refuse before waiting on anything: a missing auth config is not going to appear.
@@ -16,6 +18,7 @@ try {
   onShutdownSignal(log, async () => {
     await api.close();
     await database.close();
+    await tracing.shutdown();
   });
 } catch (err) {
   // A refusal to start is one line on stderr, like a bad config value.

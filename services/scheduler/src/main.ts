@@ -1,8 +1,10 @@
-import { createLogger, exitCleanlyOnSignalDuring, loadConfigOrExit, onShutdownSignal, openServiceDatabase } from '@jobs/shared';
+import { createLogger, exitCleanlyOnSignalDuring, loadConfigOrExit, onShutdownSignal, openServiceDatabase, startTracingOrExit } from '@jobs/shared';
 import { startSchedulerService } from './scheduler-service.js';
 
 const config = loadConfigOrExit();
 const log = createLogger({ level: config.logLevel, pretty: config.isLocal && process.stdout.isTTY });
+// OTEL_* variables (SPEC §15); without an endpoint nothing of the SDK is loaded.
+const tracing = await startTracingOrExit('jobs-scheduler', log);
 
 const database = await exitCleanlyOnSignalDuring(log, () => openServiceDatabase(config, log));
 const service = await startSchedulerService(config, log, { db: database.db }).catch(async (err: unknown) => {
@@ -12,4 +14,5 @@ const service = await startSchedulerService(config, log, { db: database.db }).ca
 onShutdownSignal(log, async () => {
   await service.close();
   await database.close();
+  await tracing.shutdown();
 });

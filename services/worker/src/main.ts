@@ -1,8 +1,10 @@
-import { ConfigError, createLogger, exitCleanlyOnSignalDuring, loadConfigOrExit, onShutdownSignal, openServiceDatabase } from '@jobs/shared';
+import { ConfigError, createLogger, exitCleanlyOnSignalDuring, loadConfigOrExit, onShutdownSignal, openServiceDatabase, startTracingOrExit } from '@jobs/shared';
 import { startWorkerService } from './worker-service.js';
 
 const config = loadConfigOrExit();
 const log = createLogger({ level: config.logLevel, pretty: config.isLocal && process.stdout.isTTY });
+// OTEL_* variables (SPEC §15); without an endpoint nothing of the SDK is loaded.
+const tracing = await startTracingOrExit('jobs-worker', log);
 
 if (config.isTest) {
   // Seed rule: under APP_ENV=test the entry point starts nothing; tests start workers themselves.
@@ -14,6 +16,7 @@ if (config.isTest) {
     onShutdownSignal(log, async () => {
       await service.close();
       await database.close();
+      await tracing.shutdown();
     });
   } catch (err) {
     // A bad signing key file is a configuration error: one line, like a bad variable.

@@ -90,6 +90,8 @@ export interface WebhookOutboxTable {
   relayed_at: NullableTimestamp;
   /** The event id sent as `X-Webhook-Id`: random, drawn when the row is written (`newWebhookId`). */
   webhook_id: WithDefault<string>;
+  /** The mutation's W3C trace context (`{traceparent, tracestate?}`), null when tracing was off. */
+  trace_context: WithDefault<JsonObject | null>;
 }
 
 /** The Kysely database type for `Kysely<Database>`. */

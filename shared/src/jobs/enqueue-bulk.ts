@@ -1,6 +1,8 @@
 import { Job, type JobsOptions, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/namespace.js';
+import { withProducerSpan, type JobTracing } from '../tracing/job-spans.js';
+import type { TraceCarrier } from '../tracing/trace-carrier.js';
 import { makeEnvelope } from './envelope.js';
 import { JobOptionsError, JobPayloadError, QueueUnavailableError, UnknownHandlerError } from './errors.js';
 import { toBullJobOptions } from './job-options.js';
@@ -90,6 +92,8 @@ export interface BulkDeps {
   targetOf(handler: string): BulkTarget;
   /** Abort flag lifetime for superseded running jobs (see request-abort.ts). */
   flagTtlMs?: number;
+  /** Producer spans: one per queue's transaction, when on (see below). */
+  tracing?: JobTracing;
 }
 
 /**
@@ -107,6 +111,10 @@ export interface BulkDeps {
  *   drops before EXEC, none. Across queues there is one transaction each, in order of first
  *   appearance; a failure between two leaves the earlier queues' jobs added (the caller gets an
  *   error; with derived job ids, e.g. the API's Idempotency-Key, a retry adds only the rest).
+ *
+ * - Tracing (SPEC §15): one PRODUCER span per queue's transaction (`send <queue>`,
+ *   `messaging.batch.message_count`), not one per job; every job of it stores that span's context,
+ *   so each job's runs are its children. A batch of 1,000 is one span, not 1,000.
  *
  * Returns the ids in batch order (callers' ids: `ref` of the BullMQ ids).
  */
@@ -129,10 +137,13 @@ export async function addBulkJobs(deps: BulkDeps, jobs: readonly PreparedJob[]):
       let stamp = (await deps.redis.incrby(target.keys.supersedeSeq, superseding)) - superseding;
       for (const entry of entries) if (entry.latestKey) entry.stamp = ++stamp;
     }
-    const added = await addInOneTransaction(
-      target.queue,
-      entries.map(({ job, stamp }) => ({ name: job.handler, data: makeEnvelope(job.payload, 'adhoc', undefined, stamp), opts: job.opts })),
-    );
+    const add = (carrier: TraceCarrier | undefined) =>
+      addInOneTransaction(
+        target.queue,
+        entries.map(({ job, stamp }) => ({ name: job.handler, data: makeEnvelope(job.payload, 'adhoc', undefined, stamp, carrier), opts: job.opts })),
+      );
+    const tracing = deps.tracing;
+    const added = tracing?.on() ? await withProducerSpan(tracing.tracer, { queue: target.queue.name, count: entries.length }, add) : await add(undefined);
     entries.forEach((entry, i) => (ids[entry.index] = target.ref(added[i]!)));
     // Handovers of this queue's jobs before the next queue's add, so a failure there leaves the
     // jobs already added fully enqueued (superseding included). Sequential per key, in batch

@@ -1,10 +1,13 @@
 import { z } from 'zod';
+import type { TraceCarrier } from '../tracing/trace-carrier.js';
 import { jobTypes, type JobEnvelope, type JobType } from './types.js';
 
 const envelopeSchema = z.object({
   type: z.enum(jobTypes as [JobType, ...JobType[]]),
   payload: z.unknown(),
   cronJobId: z.string().optional(),
+  // Checked where it is used (tracing/trace-carrier.ts): a malformed one starts a new trace, it never fails the job.
+  trace: z.unknown().optional(),
 });
 
 /**
@@ -17,11 +20,14 @@ export type StampedEnvelope<P> = JobEnvelope<P> & { supersedeSeq?: number };
 
 /**
  * Builds `job.data` (SPEC §3). `supersedeSeq` comes first so the supersede scripts can read it
- * from the stored JSON without decoding the whole payload.
+ * from the stored JSON without decoding the whole payload. `trace` is the enqueue's W3C context
+ * (SPEC §15), set only while tracing is on; a job scheduler's template never has one, so each
+ * cron tick starts a trace of its own.
  */
-export function makeEnvelope<P>(payload: P, type: JobType = 'adhoc', cronJobId?: string, supersedeSeq?: number): StampedEnvelope<P> {
+export function makeEnvelope<P>(payload: P, type: JobType = 'adhoc', cronJobId?: string, supersedeSeq?: number, trace?: TraceCarrier): StampedEnvelope<P> {
   const envelope: StampedEnvelope<P> = supersedeSeq === undefined ? { type, payload } : { supersedeSeq, type, payload };
   if (cronJobId !== undefined) envelope.cronJobId = cronJobId;
+  if (trace !== undefined) envelope.trace = trace;
   return envelope;
 }
 

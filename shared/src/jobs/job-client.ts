@@ -1,3 +1,4 @@
+import type { TracerProvider } from '@opentelemetry/api';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { isRedisConnectionError } from '../redis/connection-errors.js';
@@ -14,6 +15,8 @@ import { QueueUnavailableError } from './errors.js';
 import { supersedeOlder, takeSupersedeSeq } from './patterns/supersede.js';
 import { parsePayload, resolveHandler } from './payload.js';
 import { jobRef, parseJobRef, queueNamesOf, queueOf } from './queues.js';
+import { jobTracing, withProducerSpan } from '../tracing/job-spans.js';
+import type { TraceCarrier } from '../tracing/trace-carrier.js';
 import type { EnqueueOptions, HandlerMap, PayloadOf } from './types.js';
 
 export interface CreateJobClientOptions<H extends HandlerMap> {
@@ -36,6 +39,12 @@ export interface CreateJobClientOptions<H extends HandlerMap> {
    * job, so its TTL is derived from this (see `abortFlagTtlMs`).
    */
   workerLockDurationMs?: number;
+  /**
+   * Where enqueue (producer) spans go (SPEC §15); default: the global provider, which is a no-op
+   * unless an SDK was registered (`startTracing`). The W3C context is propagated with the
+   * globally registered propagator.
+   */
+  tracerProvider?: TracerProvider;
 }
 
 export interface JobClient<H extends HandlerMap> {
@@ -108,9 +117,11 @@ export function createJobClient<H extends HandlerMap>(options: CreateJobClientOp
   const queues: ReadonlyMap<string, Queue> = new Map([...handles].map(([name, h]) => [name, h.queue]));
   const handlerQueue = (name: string) => (Object.hasOwn(handlers, name) ? queueOf(handlers[name]!, defaultQueue) : defaultQueue);
   const depsOf = (h: QueueHandle) => ({ queue: h.queue, redis: connection, keys: h.keys, flagTtlMs });
+  const tracing = jobTracing(options.tracerProvider);
   const bulkDeps: BulkDeps = {
     redis: connection,
     flagTtlMs,
+    tracing,
     targetOf: (handler) => {
       const h = handles.get(handlerQueue(handler))!;
       return { queue: h.queue, keys: h.keys, ref: (id) => jobRef(h.name, id, defaultQueue) };
@@ -169,16 +180,20 @@ export function createJobClient<H extends HandlerMap>(options: CreateJobClientOp
       const parsed = parsePayload(name, def.schema, payload);
       const opts = toBullJobOptions(name, def, enqueueOptions);
       const handle = handles.get(queueOf(def, defaultQueue))!;
-      return guarded(async () => {
-        const latestKey = def.pattern === 'superseding' && def.keyOf ? handle.keys.supersedeLatest(name, def.keyOf(parsed)) : undefined;
-        // A superseding job's order stamp is taken before the add, so "newest" is decided by
-        // Redis, not by which handover arrives last (see patterns/supersede.ts).
-        const stamp = latestKey ? await takeSupersedeSeq(connection, handle.keys) : undefined;
-        const job = await handle.queue.add(name, makeEnvelope(parsed, enqueueOptions.type, enqueueOptions.cronJobId, stamp), opts);
-        const id = job.id!;
-        if (latestKey) await supersedeOlder(depsOf(handle), latestKey, id, { stamp, delayMs: enqueueOptions.delay });
-        return jobRef(handle.name, id, defaultQueue);
-      });
+      const add = (carrier: TraceCarrier | undefined) =>
+        guarded(async () => {
+          const latestKey = def.pattern === 'superseding' && def.keyOf ? handle.keys.supersedeLatest(name, def.keyOf(parsed)) : undefined;
+          // A superseding job's order stamp is taken before the add, so "newest" is decided by
+          // Redis, not by which handover arrives last (see patterns/supersede.ts).
+          const stamp = latestKey ? await takeSupersedeSeq(connection, handle.keys) : undefined;
+          const job = await handle.queue.add(name, makeEnvelope(parsed, enqueueOptions.type, enqueueOptions.cronJobId, stamp, carrier), opts);
+          const id = job.id!;
+          if (latestKey) await supersedeOlder(depsOf(handle), latestKey, id, { stamp, delayMs: enqueueOptions.delay });
+          return jobRef(handle.name, id, defaultQueue);
+        });
+      // With tracing off: no span, no context string in the job (see tracing/tracing-state.ts).
+      if (!tracing.on()) return add(undefined);
+      return withProducerSpan(tracing.tracer, { queue: handle.name, handler: name, type: enqueueOptions.type ?? 'adhoc' }, add);
     },
     async enqueueJobs(jobs) {
       const prepared = prepareBulkJobs(handlers, jobs);

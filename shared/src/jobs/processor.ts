@@ -1,3 +1,4 @@
+import { context } from '@opentelemetry/api';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -14,6 +15,7 @@ import { parsePayload } from './payload.js';
 import { jobRef } from './queues.js';
 import { runJob } from './run-job.js';
 import { startLimitSweeper } from './limits/limit-sweeper.js';
+import { startRunSpan, type JobTracing, type RunSpan } from '../tracing/job-spans.js';
 import type { HandlerMap, JobServices } from './types.js';
 
 export interface ProcessorDeps {
@@ -41,6 +43,11 @@ export interface ProcessorDeps {
    * `ctx.jobId` is its plain BullMQ id.
    */
   defaultQueue?: string;
+  /**
+   * Consumer spans (SPEC §15): each run gets one, the child of the context stored at enqueue, and
+   * the handler runs inside it. None while tracing is off.
+   */
+  tracing?: JobTracing;
 }
 
 /** The BullMQ processor `(job, token, signal)`; the third parameter must stay declared (STACK.md). */
@@ -62,7 +69,7 @@ function failed(baseLog: Logger, job: Job, message: string): UnrecoverableError 
  * - handler throws → logged, re-thrown so BullMQ retries per `attempts`/backoff.
  */
 export function createProcessor(deps: ProcessorDeps): Processor {
-  const { handlers, log: baseLog, redis, keys, services, aborts, metrics } = deps;
+  const { handlers, log: baseLog, redis, keys, services, aborts, metrics, tracing } = deps;
   // Wakes jobs parked by a limit when their room frees by itself (jobs/limits/limit-sweeper.ts):
   // only where a handler has limits; it stops when the worker closes its Redis connection.
   const limitsOf = (name: string) => (Object.hasOwn(handlers, name) ? handlers[name]?.limitRules : undefined);
@@ -90,9 +97,21 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     const started = performance.now();
     aborts.jobStarted(job.id ?? '');
     if (baseLog.isLevelEnabled('debug')) ctx.log.debug({ type: ctx.type, attempt: ctx.attempt }, 'job started');
+    const span: RunSpan | undefined = tracing?.on()
+      ? startRunSpan(tracing.tracer, {
+          queue: job.queueName,
+          jobId: ref ?? job.id ?? '',
+          handler: handlerName,
+          type: envelope.type,
+          attempt: ctx.attempt,
+          maxAttempts: ctx.maxAttempts,
+          carrier: envelope.trace,
+        })
+      : undefined;
     let running: Promise<unknown>;
     try {
-      running = runJob(runDeps, def, job, token, ctx, payload);
+      // The handler, its ctx.log lines and any span it makes run inside the run's context.
+      running = span ? context.with(span.context, runJob, undefined, runDeps, def, job, token, ctx, payload) : runJob(runDeps, def, job, token, ctx, payload);
     } catch (err) {
       running = Promise.reject(err);
     }
@@ -102,9 +121,11 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         const seconds = (performance.now() - started) / 1000;
         if (isSupersededResult(result)) {
           metrics.record(job.queueName, handlerName, 'superseded', seconds);
+          span?.end('superseded');
           return result;
         }
         metrics.record(job.queueName, handlerName, 'completed', seconds);
+        span?.end('completed');
         // Every completion is counted in metrics; the log keeps the ones worth reading (slow or
         // retried) at info, so a busy worker does not spend a tenth of its time logging no-ops.
         const notable = seconds * 1000 >= NOTABLE_MS || ctx.attempt > 1;
@@ -116,11 +137,14 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         const seconds = (performance.now() - started) / 1000;
         if (err instanceof DelayedError) {
           metrics.record(job.queueName, handlerName, 'requeued', seconds);
+          span?.end('requeued');
         } else if (err instanceof UnrecoverableError && err.message === CANCELLED_REASON) {
           metrics.record(job.queueName, handlerName, 'cancelled', seconds);
+          span?.end('cancelled');
         } else {
           const willRetry = !(err instanceof UnrecoverableError) && ctx.attempt < ctx.maxAttempts;
           metrics.record(job.queueName, handlerName, willRetry ? 'retrying' : 'failed', seconds);
+          span?.end(willRetry ? 'retrying' : 'failed', err);
           ctx.log.error({ err, type: ctx.type, attempt: ctx.attempt, maxAttempts: ctx.maxAttempts, willRetry, durationMs: Math.round(seconds * 1000) }, 'job failed');
         }
         throw err;

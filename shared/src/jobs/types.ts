@@ -16,6 +16,8 @@ export interface JobEnvelope<P = unknown> {
   payload: P;
   /** The `cron_job.id` for `cron` and `cronTrigger` jobs. */
   cronJobId?: string;
+  /** The enqueuer's W3C trace context (`traceparent`, `tracestate`) while tracing is on (SPEC §15). */
+  trace?: unknown;
 }
 
 /** Options of `enqueueJob` (seed + SPEC §3). */

@@ -1,3 +1,4 @@
+import type { TracerProvider } from '@opentelemetry/api';
 import { Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -10,6 +11,7 @@ import { CANCELLED_REASON, isSupersededResult } from './abort/abort-reason.js';
 import { createJobMetrics, noJobMetrics } from './job-metrics.js';
 import { createProcessor } from './processor.js';
 import { queueNamesOf } from './queues.js';
+import { jobTracing } from '../tracing/job-spans.js';
 import type { HandlerMap, JobServices } from './types.js';
 
 export interface CreateWorkerOptions {
@@ -41,6 +43,12 @@ export interface CreateWorkerOptions {
   services?: JobServices;
   /** Where to count runs (`jobs_processed_total`, `job_duration_seconds`); none if omitted. */
   metrics?: Registry;
+  /**
+   * Where run (consumer) spans go (SPEC §15); default: the global provider, a no-op unless an SDK
+   * was registered (`startTracing`). Handlers run inside their run's context, so their own
+   * `@opentelemetry/api` spans nest under it.
+   */
+  tracerProvider?: TracerProvider;
 }
 
 export interface JobWorker {
@@ -106,6 +114,7 @@ export function createWorker(options: CreateWorkerOptions): JobWorker {
   const subscriber = createRedis(o.redisUrl, 'subscriber');
   const cluster = isClusterUrl(o.redisUrl);
   const metrics = options.metrics ? createJobMetrics(options.metrics) : noJobMetrics;
+  const tracing = jobTracing(options.tracerProvider);
 
   const pools = [...plan].map(([name, concurrency]) => startPool(name, concurrency));
   const workers: ReadonlyMap<string, Worker> = new Map(pools.map((p) => [p.name, p.worker]));
@@ -128,6 +137,7 @@ export function createWorker(options: CreateWorkerOptions): JobWorker {
       abortRun: (jobId, reason) => void worker.cancelJob(jobId, reason),
       metrics,
       defaultQueue: o.queueName,
+      tracing,
     });
     const worker = new Worker(name, processor, {
       connection,

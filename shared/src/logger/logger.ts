@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
@@ -67,6 +68,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     level: options.level ?? 'info',
     redact: { paths: redactPaths, censor: '[redacted]' },
     base: { pid: process.pid },
+    mixin: traceIds,
+    // pino's default merge copies every line's fields into the mixin's object: skip it when there is nothing to add.
+    mixinMergeStrategy: (fields: object, ids: object) => (ids === NO_FIELDS ? fields : Object.assign(ids, fields)),
   };
   if (options.destination) return pino(base, options.destination);
   if (options.pretty && prettyAvailable()) {
@@ -76,6 +80,20 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     });
   }
   return pino(base);
+}
+
+const NO_FIELDS = Object.freeze({});
+
+/**
+ * `trace_id`/`span_id` of the active span (SPEC §15), so a log line leads to its trace. pino calls
+ * it for every line that is written (not for lines below the level); with tracing off the active
+ * span is always absent and it returns one shared (frozen) empty object, which the merge skips.
+ */
+function traceIds(): object {
+  const span = trace.getActiveSpan();
+  if (!span) return NO_FIELDS;
+  const sc = span.spanContext();
+  return isSpanContextValid(sc) ? { trace_id: sc.traceId, span_id: sc.spanId } : NO_FIELDS;
 }
 
 /**

@@ -2,6 +2,8 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import { Agent, request } from 'undici';
+import { jobTracing, type JobTracing } from '../tracing/job-spans.js';
+import { withClientSpan } from '../tracing/http-client-span.js';
 import { guardedLookup, isBlockedAddress } from './address-guard.js';
 
 /** Why a delivery attempt failed; stored on the attempt's `webhook_event` row. */
@@ -41,6 +43,8 @@ export interface WebhookHttpClientOptions {
   timeoutMs: number;
   /** When false, loopback/private/link-local/CGNAT/ULA/metadata addresses are refused. */
   allowPrivateNetworks: boolean;
+  /** Client spans, one per attempt, whose `traceparent` goes out with it (SPEC §15); default: the global provider. */
+  tracing?: JobTracing;
 }
 
 /** Enough of a receiver's answer to debug with; more would let one receiver bloat the event log. */
@@ -58,7 +62,7 @@ export const MAX_RESPONSE_BYTES = 4096;
  * if (!result.ok) log.warn({ error: result.error, status: result.status }, 'webhook attempt failed');
  * await http.close(); // on shutdown
  */
-export function createWebhookHttpClient({ timeoutMs, allowPrivateNetworks }: WebhookHttpClientOptions): WebhookHttpClient {
+export function createWebhookHttpClient({ timeoutMs, allowPrivateNetworks, tracing = jobTracing() }: WebhookHttpClientOptions): WebhookHttpClient {
   const agent = new Agent({
     connect: { lookup: guardedLookup(allowPrivateNetworks), timeout: timeoutMs },
     headersTimeout: timeoutMs,
@@ -79,7 +83,17 @@ export function createWebhookHttpClient({ timeoutMs, allowPrivateNetworks }: Web
     // A literal IP is connected to without any lookup, so guardedLookup never sees it.
     const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
     if (!allowPrivateNetworks && isIP(host) && isBlockedAddress(host)) return failed('blocked_address');
+    if (!tracing.on()) return send(target, body, headers, done, failed);
+    return withClientSpan(tracing.tracer, target, headers, (traced) => send(target, body, traced, done, failed));
+  }
 
+  async function send(
+    target: URL,
+    body: string,
+    headers: Record<string, string>,
+    done: (result: Omit<DeliveryResult, 'durationMs'>) => DeliveryResult,
+    failed: (error: WebhookErrorCode, status?: number | null, responseBody?: string | null) => DeliveryResult,
+  ): Promise<DeliveryResult> {
     // One signal for connect, headers and body: undici destroys the body stream when it fires.
     const signal = AbortSignal.timeout(timeoutMs);
     let status: number | null = null;

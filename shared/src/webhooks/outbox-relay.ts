@@ -1,8 +1,10 @@
+import { context } from '@opentelemetry/api';
 import { sql, type Kysely } from 'kysely';
 import type { Database, JsonObject } from '../db/schema.js';
 import { JobOptionsError, JobPayloadError } from '../jobs/errors.js';
 import type { EnqueueOptions } from '../jobs/types.js';
 import type { SendWebhookPayload } from './send-webhook-payload.js';
+import { contextOf } from '../tracing/trace-carrier.js';
 import { patternsMatching } from './webhook-event.js';
 
 export type EnqueueSendWebhook = (payload: SendWebhookPayload, options: EnqueueOptions) => Promise<string>;
@@ -58,10 +60,13 @@ export async function relayOutbox(db: Kysely<Database>, enqueue: EnqueueSendWebh
         webhookId: row.webhook_id,
         occurredAt: new Date(row.occurred_at).toISOString(),
       });
+      // The deliveries' enqueue (producer span) belongs to the trace of the mutation that wrote the row.
+      const send = (payload: SendWebhookPayload, options: EnqueueOptions) =>
+        row.trace_context ? context.with(contextOf(row.trace_context), () => enqueue(payload, options)) : enqueue(payload, options);
       for (const sub of subscriptions) {
         if (sub.enabled) {
           try {
-            await enqueue(payloadOf(sub.id), { jobId: deliveryJobId(row.id, sub.id) });
+            await send(payloadOf(sub.id), { jobId: deliveryJobId(row.id, sub.id) });
             result.enqueued++;
           } catch (err) {
             // The queue being down rolls the whole pass back, to be retried; bad data never will succeed.
