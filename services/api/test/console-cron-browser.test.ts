@@ -189,9 +189,15 @@ describe('console: cron jobs in a real browser', () => {
 
   it('at 360 px wide: the list and the form fit (no sideways scroll of the page), with screenshots', async () => {
     const page = await newPage(360);
+    const row = await database.db
+      .insertInto('cron_job')
+      .values({ job_id: 'narrow-screen', name: 'A cron job with a long name for a narrow screen', pattern: '0 9 * * MON-FRI', handler: 'echo', payload: { message: 'a payload with a long message that must wrap on a phone' } })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     for (const [path, name] of [
       ['/console/cron', 'cron-360'],
       ['/console/cron/new', 'cron-new-360'],
+      [`/console/cron/${row.id}`, 'cron-detail-360'],
     ] as const) {
       await page.goto(`${base}${path}`);
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);

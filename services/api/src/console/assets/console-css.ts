@@ -40,6 +40,7 @@ code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, m
 pre { white-space: pre-wrap; word-break: break-word; background: #fff; border: 1px solid #d0d5dc; padding: 0.5rem; margin: 0; }
 ul.plain { list-style: none; margin: 0; padding: 0; }
 .muted { color: #555d66; }
+.nowrap { white-space: nowrap; }
 .badge { display: inline-block; padding: 0 0.5rem; border-radius: 999px; font-size: 0.85em; border: 1px solid currentColor; }
 .badge.ok { color: #1e6b3a; }
 .badge.bad { color: #b3261e; }

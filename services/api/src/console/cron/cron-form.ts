@@ -138,6 +138,8 @@ export function cronForm(options: {
   errors?: FieldErrors;
   others?: string[];
   cancelHref: string;
+  /** Editing keeps the job id when the field is left empty; creating generates one. */
+  mode: 'create' | 'edit';
 }): Html {
   const { values } = options;
   const errors = options.errors ?? {};
@@ -152,7 +154,7 @@ ${textArea({ name: 'payload', label: LABELS.payload, value: values.payload, erro
 ${checkboxField({ name: 'enabled', label: LABELS.enabled, checked: values.enabled, error: errors['enabled'] })}
 ${textField({ name: 'maxAttempts', label: LABELS.maxAttempts, value: values.maxAttempts, error: errors['maxAttempts'], inputmode: 'numeric', hint: 'Tries per run, the first one included (1–100).' })}
 ${textField({ name: 'backoffMs', label: LABELS.backoffMs, value: values.backoffMs, error: errors['backoffMs'], inputmode: 'numeric', hint: 'Base of the exponential backoff between tries.' })}
-${textField({ name: 'jobId', label: LABELS.jobId, value: values.jobId, error: errors['jobId'], hint: 'The BullMQ job scheduler id; unique. Leave empty for a generated one (or, when editing, to keep it).' })}
+${textField({ name: 'jobId', label: LABELS.jobId, value: values.jobId, error: errors['jobId'], hint: `The BullMQ job scheduler id; unique. ${options.mode === 'create' ? 'Leave empty for a generated one.' : 'Leave empty to keep it.'}` })}
 <div class="actions"><button type="submit">${options.submitLabel}</button> <a href="${options.cancelHref}">Cancel</a></div>
 </form>`;
 }

@@ -19,7 +19,7 @@ export function cronListBody(options: { rows: CronJob[]; runs: Map<string, LastR
 ${rows.map(
   (row) => html`<tr>
 <td><a href="${cronRowPath(row.id)}">${row.name}</a><div class="muted mono">${row.handler}</div></td>
-<td class="mono">${row.pattern}</td>
+<td class="mono nowrap">${row.pattern}</td>
 <td>${scheduleCell(row, now)}</td>
 <td>${enabledBadge(row)}</td>
 <td>${lastRunCell(runs?.get(row.id), runs !== undefined)}</td>

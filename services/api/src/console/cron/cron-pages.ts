@@ -149,9 +149,10 @@ function formProblem(err: unknown): ReturnType<typeof cronFormErrors> & { status
 
 /** The create or edit form as a page; `errors` when it comes back refused. */
 function formPage(deps: ConsoleDeps, title: string, action: string, submitLabel: string, values: CronFormValues, cancelHref: string, errors?: ReturnType<typeof cronFormErrors>) {
+  const mode = action === CRON_PATH ? 'create' : 'edit';
   return renderPage({
     title,
     current: 'cron',
-    body: cronForm({ action, submitLabel, values, handlers: deps.handlers, errors: errors?.fields, others: errors?.others, cancelHref }),
+    body: cronForm({ action, submitLabel, values, handlers: deps.handlers, errors: errors?.fields, others: errors?.others, cancelHref, mode }),
   });
 }

@@ -19,7 +19,7 @@ export function scheduleCell(row: CronJob, now: Date, count = 3): Html {
   const text = scheduleText(row.pattern, count, now);
   const words = text.words ? html`<div>${text.words}</div>` : html`<div class="muted">Pattern does not parse</div>`;
   if (!row.enabled) return html`${words}<div class="muted">Next runs: none while disabled</div>`;
-  return html`${words}<ul class="plain">${text.next.map((d) => html`<li><time datetime="${d.toISOString()}">${formatUtc(d)}</time></li>`)}</ul>`;
+  return html`${words}<ul class="plain">${text.next.map((d) => html`<li class="nowrap"><time datetime="${d.toISOString()}">${formatUtc(d)}</time></li>`)}</ul>`;
 }
 
 /** The last scheduled run's outcome and time, with a link to the job in BullBoard. */
