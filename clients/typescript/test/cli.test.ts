@@ -36,7 +36,7 @@ afterAll(async () => {
   if (cli) await rm(cli.dir, { recursive: true, force: true });
 });
 
-describe('jobs CLI: help and usage errors', { timeout: 60_000 }, () => {
+describe('jobs CLI: help and usage errors', { timeout: 120_000 }, () => {
   const commands = ['', 'enqueue', 'job', 'job get', 'job cancel', 'job wait', 'cron', 'cron ls', 'cron add', 'cron rm', 'cron trigger', 'webhook', 'webhook ls', 'webhook log', 'webhook replay'];
 
   it('--help on every command exits 0 with its usage', async () => {
@@ -46,7 +46,7 @@ describe('jobs CLI: help and usage errors', { timeout: 60_000 }, () => {
       expect(run.stdout).toContain(`Usage: jobs${commands[i] ? ` ${commands[i]}` : ''}`);
     });
     expect(runs[0]!.stdout).toMatch(/JOBS_URL[\s\S]*JOBS_TOKEN[\s\S]*Exit codes/);
-  }, 120_000);
+  }, 180_000);
 
   it.each([
     [['bogus'], /unknown command 'bogus'/],
@@ -67,7 +67,7 @@ describe('jobs CLI: help and usage errors', { timeout: 60_000 }, () => {
   });
 });
 
-describe('jobs CLI against the real API', { timeout: 90_000 }, () => {
+describe('jobs CLI against the real API', { timeout: 120_000 }, () => {
   it('enqueue prints the id; --json prints the answer', async () => {
     const human = await jobs(['enqueue', 'echo', '{"message":"cli"}', '--delay', '600000', '--priority', '3']);
     expect(human.code).toBe(0);

@@ -3,7 +3,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { DeleteApiAdminCronJobByIdData, DeleteApiAdminCronJobByIdErrors, DeleteApiAdminCronJobByIdResponses, DeleteApiAdminJobByIdData, DeleteApiAdminJobByIdErrors, DeleteApiAdminJobByIdResponses, DeleteApiAdminWebhookSubscriptionByIdData, DeleteApiAdminWebhookSubscriptionByIdErrors, DeleteApiAdminWebhookSubscriptionByIdResponses, GetApiAdminCronJobByIdData, GetApiAdminCronJobByIdErrors, GetApiAdminCronJobByIdResponses, GetApiAdminCronJobData, GetApiAdminCronJobErrors, GetApiAdminCronJobResponses, GetApiAdminHandlerData, GetApiAdminHandlerErrors, GetApiAdminHandlerResponses, GetApiAdminJobByIdData, GetApiAdminJobByIdErrors, GetApiAdminJobByIdResponses, GetApiAdminJobData, GetApiAdminJobErrors, GetApiAdminJobResponses, GetApiAdminQueueData, GetApiAdminQueueErrors, GetApiAdminQueueResponses, GetApiAdminWebhookSubscriptionByIdData, GetApiAdminWebhookSubscriptionByIdErrors, GetApiAdminWebhookSubscriptionByIdEventData, GetApiAdminWebhookSubscriptionByIdEventErrors, GetApiAdminWebhookSubscriptionByIdEventResponses, GetApiAdminWebhookSubscriptionByIdResponses, GetApiAdminWebhookSubscriptionByIdSecretData, GetApiAdminWebhookSubscriptionByIdSecretErrors, GetApiAdminWebhookSubscriptionByIdSecretResponses, GetApiAdminWebhookSubscriptionData, GetApiAdminWebhookSubscriptionErrors, GetApiAdminWebhookSubscriptionResponses, GetHealthzData, GetHealthzResponses, GetMetricsData, GetMetricsResponses, GetReadyzData, GetReadyzErrors, GetReadyzResponses, GetWellKnownJwksJsonData, GetWellKnownJwksJsonResponses, PatchApiAdminCronJobByIdData, PatchApiAdminCronJobByIdErrors, PatchApiAdminCronJobByIdResponses, PatchApiAdminWebhookSubscriptionByIdData, PatchApiAdminWebhookSubscriptionByIdErrors, PatchApiAdminWebhookSubscriptionByIdResponses, PostApiAdminCronJobByIdTriggerData, PostApiAdminCronJobByIdTriggerErrors, PostApiAdminCronJobByIdTriggerResponses, PostApiAdminCronJobData, PostApiAdminCronJobErrors, PostApiAdminCronJobResponses, PostApiAdminEventData, PostApiAdminEventErrors, PostApiAdminEventResponses, PostApiAdminJobBatchData, PostApiAdminJobBatchErrors, PostApiAdminJobBatchResponses, PostApiAdminJobData, PostApiAdminJobErrors, PostApiAdminJobResponses, PostApiAdminQueueByNameCleanData, PostApiAdminQueueByNameCleanErrors, PostApiAdminQueueByNameCleanResponses, PostApiAdminQueueByNamePauseData, PostApiAdminQueueByNamePauseErrors, PostApiAdminQueueByNamePauseResponses, PostApiAdminQueueByNameResumeData, PostApiAdminQueueByNameResumeErrors, PostApiAdminQueueByNameResumeResponses, PostApiAdminQueueByNameRetryData, PostApiAdminQueueByNameRetryErrors, PostApiAdminQueueByNameRetryResponses, PostApiAdminWebhookEventByIdReplayData, PostApiAdminWebhookEventByIdReplayErrors, PostApiAdminWebhookEventByIdReplayResponses, PostApiAdminWebhookSubscriptionByIdReplayData, PostApiAdminWebhookSubscriptionByIdReplayErrors, PostApiAdminWebhookSubscriptionByIdReplayResponses, PostApiAdminWebhookSubscriptionByIdRotateSecretData, PostApiAdminWebhookSubscriptionByIdRotateSecretErrors, PostApiAdminWebhookSubscriptionByIdRotateSecretResponses, PostApiAdminWebhookSubscriptionData, PostApiAdminWebhookSubscriptionErrors, PostApiAdminWebhookSubscriptionResponses } from './types.gen.js';
+import type { CancelJobData, CancelJobErrors, CancelJobResponses, CleanQueueData, CleanQueueErrors, CleanQueueResponses, CreateCronJobData, CreateCronJobErrors, CreateCronJobResponses, CreateWebhookSubscriptionData, CreateWebhookSubscriptionErrors, CreateWebhookSubscriptionResponses, DeleteCronJobData, DeleteCronJobErrors, DeleteCronJobResponses, DeleteWebhookSubscriptionData, DeleteWebhookSubscriptionErrors, DeleteWebhookSubscriptionResponses, EnqueueJobData, EnqueueJobErrors, EnqueueJobResponses, EnqueueJobsData, EnqueueJobsErrors, EnqueueJobsResponses, GetApiDocsData, GetApiDocsResponses, GetCronJobData, GetCronJobErrors, GetCronJobResponses, GetHealthData, GetHealthResponses, GetJobData, GetJobErrors, GetJobResponses, GetJwksData, GetJwksResponses, GetMetricsData, GetMetricsResponses, GetOpenApiDocumentData, GetOpenApiDocumentResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetWebhookSubscriptionData, GetWebhookSubscriptionErrors, GetWebhookSubscriptionResponses, GetWebhookSubscriptionSecretData, GetWebhookSubscriptionSecretErrors, GetWebhookSubscriptionSecretResponses, ListCronJobsData, ListCronJobsErrors, ListCronJobsResponses, ListHandlersData, ListHandlersErrors, ListHandlersResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListQueuesData, ListQueuesErrors, ListQueuesResponses, ListWebhookAttemptsData, ListWebhookAttemptsErrors, ListWebhookAttemptsResponses, ListWebhookSubscriptionsData, ListWebhookSubscriptionsErrors, ListWebhookSubscriptionsResponses, PauseQueueData, PauseQueueErrors, PauseQueueResponses, PublishEventData, PublishEventErrors, PublishEventResponses, ReplayWebhookEventData, ReplayWebhookEventErrors, ReplayWebhookEventResponses, ReplayWebhookSubscriptionData, ReplayWebhookSubscriptionErrors, ReplayWebhookSubscriptionResponses, ResumeQueueData, ResumeQueueErrors, ResumeQueueResponses, RetryFailedJobsData, RetryFailedJobsErrors, RetryFailedJobsResponses, RotateWebhookSubscriptionSecretData, RotateWebhookSubscriptionSecretErrors, RotateWebhookSubscriptionSecretResponses, TriggerCronJobData, TriggerCronJobErrors, TriggerCronJobResponses, UpdateCronJobData, UpdateCronJobErrors, UpdateCronJobResponses, UpdateWebhookSubscriptionData, UpdateWebhookSubscriptionErrors, UpdateWebhookSubscriptionResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -22,12 +22,12 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 /**
  * Liveness: the process is up
  */
-export const getHealthz = <ThrowOnError extends boolean = false>(options?: Options<GetHealthzData, ThrowOnError>) => (options?.client ?? client).get<GetHealthzResponses, unknown, ThrowOnError>({ url: '/healthz', ...options });
+export const getHealth = <ThrowOnError extends boolean = false>(options?: Options<GetHealthData, ThrowOnError>) => (options?.client ?? client).get<GetHealthResponses, unknown, ThrowOnError>({ url: '/healthz', ...options });
 
 /**
  * Readiness: Redis and the database answer
  */
-export const getReadyz = <ThrowOnError extends boolean = false>(options?: Options<GetReadyzData, ThrowOnError>) => (options?.client ?? client).get<GetReadyzResponses, GetReadyzErrors, ThrowOnError>({ url: '/readyz', ...options });
+export const getReadiness = <ThrowOnError extends boolean = false>(options?: Options<GetReadinessData, ThrowOnError>) => (options?.client ?? client).get<GetReadinessResponses, GetReadinessErrors, ThrowOnError>({ url: '/readyz', ...options });
 
 /**
  * Prometheus metrics (text exposition format)
@@ -39,7 +39,7 @@ export const getMetrics = <ThrowOnError extends boolean = false>(options?: Optio
  *
  * Items are shaped like GET /api/admin/job/{id}. BullMQ keeps no index by creation time, so a page scans the ids of the chosen queues and states (finished ones only until they are too old to matter): narrow with `queue` and `state` on very large queues.
  */
-export const getApiAdminJob = <ThrowOnError extends boolean = false>(options?: Options<GetApiAdminJobData, ThrowOnError>) => (options?.client ?? client).get<GetApiAdminJobResponses, GetApiAdminJobErrors, ThrowOnError>({
+export const listJobs = <ThrowOnError extends boolean = false>(options?: Options<ListJobsData, ThrowOnError>) => (options?.client ?? client).get<ListJobsResponses, ListJobsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/job',
     ...options
@@ -48,7 +48,7 @@ export const getApiAdminJob = <ThrowOnError extends boolean = false>(options?: O
 /**
  * Enqueue an ad-hoc job
  */
-export const postApiAdminJob = <ThrowOnError extends boolean = false>(options: Options<PostApiAdminJobData, ThrowOnError>) => (options.client ?? client).post<PostApiAdminJobResponses, PostApiAdminJobErrors, ThrowOnError>({
+export const enqueueJob = <ThrowOnError extends boolean = false>(options: Options<EnqueueJobData, ThrowOnError>) => (options.client ?? client).post<EnqueueJobResponses, EnqueueJobErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/job',
     ...options,
@@ -61,7 +61,7 @@ export const postApiAdminJob = <ThrowOnError extends boolean = false>(options: O
 /**
  * Cancel a job: remove it if it has not started, abort it if it runs
  */
-export const deleteApiAdminJobById = <ThrowOnError extends boolean = false>(options: Options<DeleteApiAdminJobByIdData, ThrowOnError>) => (options.client ?? client).delete<DeleteApiAdminJobByIdResponses, DeleteApiAdminJobByIdErrors, ThrowOnError>({
+export const cancelJob = <ThrowOnError extends boolean = false>(options: Options<CancelJobData, ThrowOnError>) => (options.client ?? client).delete<CancelJobResponses, CancelJobErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/job/{id}',
     ...options
@@ -70,7 +70,7 @@ export const deleteApiAdminJobById = <ThrowOnError extends boolean = false>(opti
 /**
  * State, progress, attempts and outcome of a job
  */
-export const getApiAdminJobById = <ThrowOnError extends boolean = false>(options: Options<GetApiAdminJobByIdData, ThrowOnError>) => (options.client ?? client).get<GetApiAdminJobByIdResponses, GetApiAdminJobByIdErrors, ThrowOnError>({
+export const getJob = <ThrowOnError extends boolean = false>(options: Options<GetJobData, ThrowOnError>) => (options.client ?? client).get<GetJobResponses, GetJobErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/job/{id}',
     ...options
@@ -81,7 +81,7 @@ export const getApiAdminJobById = <ThrowOnError extends boolean = false>(options
  *
  * Each job is what POST /api/admin/job takes. Every job is checked before any is added; the 400 names the first wrong one (`body.jobs[17].payload.userId`). Jobs go to Redis in one transaction per queue. A job with a dedupeKey or of a superseding handler behaves as if the jobs had been enqueued one by one, in order. The body may be up to 10 MiB (other routes: 1 MiB). An Idempotency-Key covers the whole batch.
  */
-export const postApiAdminJobBatch = <ThrowOnError extends boolean = false>(options: Options<PostApiAdminJobBatchData, ThrowOnError>) => (options.client ?? client).post<PostApiAdminJobBatchResponses, PostApiAdminJobBatchErrors, ThrowOnError>({
+export const enqueueJobs = <ThrowOnError extends boolean = false>(options: Options<EnqueueJobsData, ThrowOnError>) => (options.client ?? client).post<EnqueueJobsResponses, EnqueueJobsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/job/batch',
     ...options,
@@ -94,7 +94,7 @@ export const postApiAdminJobBatch = <ThrowOnError extends boolean = false>(optio
 /**
  * Every queue: job counts by state, paused, its handlers and their limits (scope jobs:admin)
  */
-export const getApiAdminQueue = <ThrowOnError extends boolean = false>(options?: Options<GetApiAdminQueueData, ThrowOnError>) => (options?.client ?? client).get<GetApiAdminQueueResponses, GetApiAdminQueueErrors, ThrowOnError>({
+export const listQueues = <ThrowOnError extends boolean = false>(options?: Options<ListQueuesData, ThrowOnError>) => (options?.client ?? client).get<ListQueuesResponses, ListQueuesErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/queue',
     ...options
@@ -103,7 +103,7 @@ export const getApiAdminQueue = <ThrowOnError extends boolean = false>(options?:
 /**
  * Pause a queue on every worker: no job starts until resumed; running ones finish (scope jobs:admin)
  */
-export const postApiAdminQueueByNamePause = <ThrowOnError extends boolean = false>(options: Options<PostApiAdminQueueByNamePauseData, ThrowOnError>) => (options.client ?? client).post<PostApiAdminQueueByNamePauseResponses, PostApiAdminQueueByNamePauseErrors, ThrowOnError>({
+export const pauseQueue = <ThrowOnError extends boolean = false>(options: Options<PauseQueueData, ThrowOnError>) => (options.client ?? client).post<PauseQueueResponses, PauseQueueErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/queue/{name}/pause',
     ...options
@@ -112,7 +112,7 @@ export const postApiAdminQueueByNamePause = <ThrowOnError extends boolean = fals
 /**
  * Resume a paused queue (scope jobs:admin)
  */
-export const postApiAdminQueueByNameResume = <ThrowOnError extends boolean = false>(options: Options<PostApiAdminQueueByNameResumeData, ThrowOnError>) => (options.client ?? client).post<PostApiAdminQueueByNameResumeResponses, PostApiAdminQueueByNameResumeErrors, ThrowOnError>({
+export const resumeQueue = <ThrowOnError extends boolean = false>(options: Options<ResumeQueueData, ThrowOnError>) => (options.client ?? client).post<ResumeQueueResponses, ResumeQueueErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/queue/{name}/resume',
     ...options
@@ -121,7 +121,7 @@ export const postApiAdminQueueByNameResume = <ThrowOnError extends boolean = fal
 /**
  * Retry failed jobs (not cancelled ones), oldest failures first, each with its attempts reset (scope jobs:admin)
  */
-export const postApiAdminQueueByNameRetry = <ThrowOnError extends boolean = false>(options: Options<PostApiAdminQueueByNameRetryData, ThrowOnError>) => (options.client ?? client).post<PostApiAdminQueueByNameRetryResponses, PostApiAdminQueueByNameRetryErrors, ThrowOnError>({
+export const retryFailedJobs = <ThrowOnError extends boolean = false>(options: Options<RetryFailedJobsData, ThrowOnError>) => (options.client ?? client).post<RetryFailedJobsResponses, RetryFailedJobsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/queue/{name}/retry',
     ...options,
@@ -134,7 +134,7 @@ export const postApiAdminQueueByNameRetry = <ThrowOnError extends boolean = fals
 /**
  * Remove completed or failed jobs that finished before olderThanMs ago (scope jobs:admin)
  */
-export const postApiAdminQueueByNameClean = <ThrowOnError extends boolean = false>(options: Options<PostApiAdminQueueByNameCleanData, ThrowOnError>) => (options.client ?? client).post<PostApiAdminQueueByNameCleanResponses, PostApiAdminQueueByNameCleanErrors, ThrowOnError>({
+export const cleanQueue = <ThrowOnError extends boolean = false>(options: Options<CleanQueueData, ThrowOnError>) => (options.client ?? client).post<CleanQueueResponses, CleanQueueErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/queue/{name}/clean',
     ...options,
@@ -147,7 +147,7 @@ export const postApiAdminQueueByNameClean = <ThrowOnError extends boolean = fals
 /**
  * Registered handlers, their pattern, whether they are internal, and payload JSON Schema
  */
-export const getApiAdminHandler = <ThrowOnError extends boolean = false>(options?: Options<GetApiAdminHandlerData, ThrowOnError>) => (options?.client ?? client).get<GetApiAdminHandlerResponses, GetApiAdminHandlerErrors, ThrowOnError>({
+export const listHandlers = <ThrowOnError extends boolean = false>(options?: Options<ListHandlersData, ThrowOnError>) => (options?.client ?? client).get<ListHandlersResponses, ListHandlersErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/handler',
     ...options
@@ -156,7 +156,7 @@ export const getApiAdminHandler = <ThrowOnError extends boolean = false>(options
 /**
  * List cron jobs, oldest first (keyset pagination)
  */
-export const getApiAdminCronJob = <ThrowOnError extends boolean = false>(options?: Options<GetApiAdminCronJobData, ThrowOnError>) => (options?.client ?? client).get<GetApiAdminCronJobResponses, GetApiAdminCronJobErrors, ThrowOnError>({
+export const listCronJobs = <ThrowOnError extends boolean = false>(options?: Options<ListCronJobsData, ThrowOnError>) => (options?.client ?? client).get<ListCronJobsResponses, ListCronJobsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/cronJob',
     ...options
@@ -165,7 +165,7 @@ export const getApiAdminCronJob = <ThrowOnError extends boolean = false>(options
 /**
  * Create a cron job
  */
-export const postApiAdminCronJob = <ThrowOnError extends boolean = false>(options: Options<PostApiAdminCronJobData, ThrowOnError>) => (options.client ?? client).post<PostApiAdminCronJobResponses, PostApiAdminCronJobErrors, ThrowOnError>({
+export const createCronJob = <ThrowOnError extends boolean = false>(options: Options<CreateCronJobData, ThrowOnError>) => (options.client ?? client).post<CreateCronJobResponses, CreateCronJobErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/cronJob',
     ...options,
@@ -178,7 +178,7 @@ export const postApiAdminCronJob = <ThrowOnError extends boolean = false>(option
 /**
  * Delete a cron job (its job scheduler is removed)
  */
-export const deleteApiAdminCronJobById = <ThrowOnError extends boolean = false>(options: Options<DeleteApiAdminCronJobByIdData, ThrowOnError>) => (options.client ?? client).delete<DeleteApiAdminCronJobByIdResponses, DeleteApiAdminCronJobByIdErrors, ThrowOnError>({
+export const deleteCronJob = <ThrowOnError extends boolean = false>(options: Options<DeleteCronJobData, ThrowOnError>) => (options.client ?? client).delete<DeleteCronJobResponses, DeleteCronJobErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/cronJob/{id}',
     ...options
@@ -187,7 +187,7 @@ export const deleteApiAdminCronJobById = <ThrowOnError extends boolean = false>(
 /**
  * Read a cron job
  */
-export const getApiAdminCronJobById = <ThrowOnError extends boolean = false>(options: Options<GetApiAdminCronJobByIdData, ThrowOnError>) => (options.client ?? client).get<GetApiAdminCronJobByIdResponses, GetApiAdminCronJobByIdErrors, ThrowOnError>({
+export const getCronJob = <ThrowOnError extends boolean = false>(options: Options<GetCronJobData, ThrowOnError>) => (options.client ?? client).get<GetCronJobResponses, GetCronJobErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/cronJob/{id}',
     ...options
@@ -196,7 +196,7 @@ export const getApiAdminCronJobById = <ThrowOnError extends boolean = false>(opt
 /**
  * Update some fields of a cron job (the merged result is validated)
  */
-export const patchApiAdminCronJobById = <ThrowOnError extends boolean = false>(options: Options<PatchApiAdminCronJobByIdData, ThrowOnError>) => (options.client ?? client).patch<PatchApiAdminCronJobByIdResponses, PatchApiAdminCronJobByIdErrors, ThrowOnError>({
+export const updateCronJob = <ThrowOnError extends boolean = false>(options: Options<UpdateCronJobData, ThrowOnError>) => (options.client ?? client).patch<UpdateCronJobResponses, UpdateCronJobErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/cronJob/{id}',
     ...options,
@@ -209,7 +209,7 @@ export const patchApiAdminCronJobById = <ThrowOnError extends boolean = false>(o
 /**
  * Run a cron job once now (type cronTrigger), enabled or not
  */
-export const postApiAdminCronJobByIdTrigger = <ThrowOnError extends boolean = false>(options: Options<PostApiAdminCronJobByIdTriggerData, ThrowOnError>) => (options.client ?? client).post<PostApiAdminCronJobByIdTriggerResponses, PostApiAdminCronJobByIdTriggerErrors, ThrowOnError>({
+export const triggerCronJob = <ThrowOnError extends boolean = false>(options: Options<TriggerCronJobData, ThrowOnError>) => (options.client ?? client).post<TriggerCronJobResponses, TriggerCronJobErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/cronJob/{id}/trigger',
     ...options
@@ -218,7 +218,7 @@ export const postApiAdminCronJobByIdTrigger = <ThrowOnError extends boolean = fa
 /**
  * List webhook subscriptions, oldest first (keyset pagination)
  */
-export const getApiAdminWebhookSubscription = <ThrowOnError extends boolean = false>(options?: Options<GetApiAdminWebhookSubscriptionData, ThrowOnError>) => (options?.client ?? client).get<GetApiAdminWebhookSubscriptionResponses, GetApiAdminWebhookSubscriptionErrors, ThrowOnError>({
+export const listWebhookSubscriptions = <ThrowOnError extends boolean = false>(options?: Options<ListWebhookSubscriptionsData, ThrowOnError>) => (options?.client ?? client).get<ListWebhookSubscriptionsResponses, ListWebhookSubscriptionsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/webhookSubscription',
     ...options
@@ -227,7 +227,7 @@ export const getApiAdminWebhookSubscription = <ThrowOnError extends boolean = fa
 /**
  * Subscribe a URL to events; the response carries the Standard Webhooks secret (`secret`), shown this once
  */
-export const postApiAdminWebhookSubscription = <ThrowOnError extends boolean = false>(options: Options<PostApiAdminWebhookSubscriptionData, ThrowOnError>) => (options.client ?? client).post<PostApiAdminWebhookSubscriptionResponses, PostApiAdminWebhookSubscriptionErrors, ThrowOnError>({
+export const createWebhookSubscription = <ThrowOnError extends boolean = false>(options: Options<CreateWebhookSubscriptionData, ThrowOnError>) => (options.client ?? client).post<CreateWebhookSubscriptionResponses, CreateWebhookSubscriptionErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/webhookSubscription',
     ...options,
@@ -240,7 +240,7 @@ export const postApiAdminWebhookSubscription = <ThrowOnError extends boolean = f
 /**
  * Delete a subscription and its attempt log
  */
-export const deleteApiAdminWebhookSubscriptionById = <ThrowOnError extends boolean = false>(options: Options<DeleteApiAdminWebhookSubscriptionByIdData, ThrowOnError>) => (options.client ?? client).delete<DeleteApiAdminWebhookSubscriptionByIdResponses, DeleteApiAdminWebhookSubscriptionByIdErrors, ThrowOnError>({
+export const deleteWebhookSubscription = <ThrowOnError extends boolean = false>(options: Options<DeleteWebhookSubscriptionData, ThrowOnError>) => (options.client ?? client).delete<DeleteWebhookSubscriptionResponses, DeleteWebhookSubscriptionErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/webhookSubscription/{id}',
     ...options
@@ -249,7 +249,7 @@ export const deleteApiAdminWebhookSubscriptionById = <ThrowOnError extends boole
 /**
  * Read a webhook subscription
  */
-export const getApiAdminWebhookSubscriptionById = <ThrowOnError extends boolean = false>(options: Options<GetApiAdminWebhookSubscriptionByIdData, ThrowOnError>) => (options.client ?? client).get<GetApiAdminWebhookSubscriptionByIdResponses, GetApiAdminWebhookSubscriptionByIdErrors, ThrowOnError>({
+export const getWebhookSubscription = <ThrowOnError extends boolean = false>(options: Options<GetWebhookSubscriptionData, ThrowOnError>) => (options.client ?? client).get<GetWebhookSubscriptionResponses, GetWebhookSubscriptionErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/webhookSubscription/{id}',
     ...options
@@ -258,7 +258,7 @@ export const getApiAdminWebhookSubscriptionById = <ThrowOnError extends boolean 
 /**
  * Update some fields of a subscription; `enabled: true` re-enables one the circuit breaker disabled
  */
-export const patchApiAdminWebhookSubscriptionById = <ThrowOnError extends boolean = false>(options: Options<PatchApiAdminWebhookSubscriptionByIdData, ThrowOnError>) => (options.client ?? client).patch<PatchApiAdminWebhookSubscriptionByIdResponses, PatchApiAdminWebhookSubscriptionByIdErrors, ThrowOnError>({
+export const updateWebhookSubscription = <ThrowOnError extends boolean = false>(options: Options<UpdateWebhookSubscriptionData, ThrowOnError>) => (options.client ?? client).patch<UpdateWebhookSubscriptionResponses, UpdateWebhookSubscriptionErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/webhookSubscription/{id}',
     ...options,
@@ -271,7 +271,7 @@ export const patchApiAdminWebhookSubscriptionById = <ThrowOnError extends boolea
 /**
  * A subscription's delivery attempts, newest first (keyset pagination)
  */
-export const getApiAdminWebhookSubscriptionByIdEvent = <ThrowOnError extends boolean = false>(options: Options<GetApiAdminWebhookSubscriptionByIdEventData, ThrowOnError>) => (options.client ?? client).get<GetApiAdminWebhookSubscriptionByIdEventResponses, GetApiAdminWebhookSubscriptionByIdEventErrors, ThrowOnError>({
+export const listWebhookAttempts = <ThrowOnError extends boolean = false>(options: Options<ListWebhookAttemptsData, ThrowOnError>) => (options.client ?? client).get<ListWebhookAttemptsResponses, ListWebhookAttemptsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/webhookSubscription/{id}/event',
     ...options
@@ -280,7 +280,7 @@ export const getApiAdminWebhookSubscriptionByIdEvent = <ThrowOnError extends boo
 /**
  * The subscription's Standard Webhooks secret (`whsec_…`) that signs `webhook-signature`
  */
-export const getApiAdminWebhookSubscriptionByIdSecret = <ThrowOnError extends boolean = false>(options: Options<GetApiAdminWebhookSubscriptionByIdSecretData, ThrowOnError>) => (options.client ?? client).get<GetApiAdminWebhookSubscriptionByIdSecretResponses, GetApiAdminWebhookSubscriptionByIdSecretErrors, ThrowOnError>({
+export const getWebhookSubscriptionSecret = <ThrowOnError extends boolean = false>(options: Options<GetWebhookSubscriptionSecretData, ThrowOnError>) => (options.client ?? client).get<GetWebhookSubscriptionSecretResponses, GetWebhookSubscriptionSecretErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/webhookSubscription/{id}/secret',
     ...options
@@ -289,7 +289,7 @@ export const getApiAdminWebhookSubscriptionByIdSecret = <ThrowOnError extends bo
 /**
  * Replace the Standard Webhooks secret; deliveries are signed with the new and the previous one for 24 h
  */
-export const postApiAdminWebhookSubscriptionByIdRotateSecret = <ThrowOnError extends boolean = false>(options: Options<PostApiAdminWebhookSubscriptionByIdRotateSecretData, ThrowOnError>) => (options.client ?? client).post<PostApiAdminWebhookSubscriptionByIdRotateSecretResponses, PostApiAdminWebhookSubscriptionByIdRotateSecretErrors, ThrowOnError>({
+export const rotateWebhookSubscriptionSecret = <ThrowOnError extends boolean = false>(options: Options<RotateWebhookSubscriptionSecretData, ThrowOnError>) => (options.client ?? client).post<RotateWebhookSubscriptionSecretResponses, RotateWebhookSubscriptionSecretErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/webhookSubscription/{id}/rotateSecret',
     ...options
@@ -298,7 +298,7 @@ export const postApiAdminWebhookSubscriptionByIdRotateSecret = <ThrowOnError ext
 /**
  * Send the events skipped while the subscription was disabled (each at most once)
  */
-export const postApiAdminWebhookSubscriptionByIdReplay = <ThrowOnError extends boolean = false>(options: Options<PostApiAdminWebhookSubscriptionByIdReplayData, ThrowOnError>) => (options.client ?? client).post<PostApiAdminWebhookSubscriptionByIdReplayResponses, PostApiAdminWebhookSubscriptionByIdReplayErrors, ThrowOnError>({
+export const replayWebhookSubscription = <ThrowOnError extends boolean = false>(options: Options<ReplayWebhookSubscriptionData, ThrowOnError>) => (options.client ?? client).post<ReplayWebhookSubscriptionResponses, ReplayWebhookSubscriptionErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/webhookSubscription/{id}/replay',
     ...options
@@ -307,7 +307,7 @@ export const postApiAdminWebhookSubscriptionByIdReplay = <ThrowOnError extends b
 /**
  * Deliver an attempt's event again (same event id, so receivers can dedupe)
  */
-export const postApiAdminWebhookEventByIdReplay = <ThrowOnError extends boolean = false>(options: Options<PostApiAdminWebhookEventByIdReplayData, ThrowOnError>) => (options.client ?? client).post<PostApiAdminWebhookEventByIdReplayResponses, PostApiAdminWebhookEventByIdReplayErrors, ThrowOnError>({
+export const replayWebhookEvent = <ThrowOnError extends boolean = false>(options: Options<ReplayWebhookEventData, ThrowOnError>) => (options.client ?? client).post<ReplayWebhookEventResponses, ReplayWebhookEventErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/webhookEvent/{id}/replay',
     ...options
@@ -318,7 +318,7 @@ export const postApiAdminWebhookEventByIdReplay = <ThrowOnError extends boolean 
  *
  * Stored first (outbox), then fanned out: accepted even while the queue is down, delivered once it is back.
  */
-export const postApiAdminEvent = <ThrowOnError extends boolean = false>(options: Options<PostApiAdminEventData, ThrowOnError>) => (options.client ?? client).post<PostApiAdminEventResponses, PostApiAdminEventErrors, ThrowOnError>({
+export const publishEvent = <ThrowOnError extends boolean = false>(options: Options<PublishEventData, ThrowOnError>) => (options.client ?? client).post<PublishEventResponses, PublishEventErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/event',
     ...options,
@@ -331,4 +331,14 @@ export const postApiAdminEvent = <ThrowOnError extends boolean = false>(options:
 /**
  * The public keys that verify webhook signatures (kid = RFC 7638 thumbprint)
  */
-export const getWellKnownJwksJson = <ThrowOnError extends boolean = false>(options?: Options<GetWellKnownJwksJsonData, ThrowOnError>) => (options?.client ?? client).get<GetWellKnownJwksJsonResponses, unknown, ThrowOnError>({ url: '/.well-known/jwks.json', ...options });
+export const getJwks = <ThrowOnError extends boolean = false>(options?: Options<GetJwksData, ThrowOnError>) => (options?.client ?? client).get<GetJwksResponses, unknown, ThrowOnError>({ url: '/.well-known/jwks.json', ...options });
+
+/**
+ * This OpenAPI 3.1 document
+ */
+export const getOpenApiDocument = <ThrowOnError extends boolean = false>(options?: Options<GetOpenApiDocumentData, ThrowOnError>) => (options?.client ?? client).get<GetOpenApiDocumentResponses, unknown, ThrowOnError>({ url: '/api/openapi.json', ...options });
+
+/**
+ * The API reference (Swagger UI) over this document
+ */
+export const getApiDocs = <ThrowOnError extends boolean = false>(options?: Options<GetApiDocsData, ThrowOnError>) => (options?.client ?? client).get<GetApiDocsResponses, unknown, ThrowOnError>({ url: '/api/docs', ...options });

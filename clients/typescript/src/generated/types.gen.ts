@@ -28,37 +28,8 @@ export type Problem = {
 };
 
 export type EnqueueJobRequest = {
-    /**
-     * a registered handler that is not internal (GET /api/admin/handler)
-     */
-    handler: string;
-    /**
-     * checked against the handler's payload schema (GET /api/admin/handler)
-     */
-    payload?: unknown;
-    options?: {
-        /**
-         * milliseconds before the job may run
-         */
-        delay?: number;
-        /**
-         * lower runs sooner
-         */
-        priority?: number;
-        /**
-         * tries in all, first run included
-         */
-        attempts?: number;
-        /**
-         * base of the exponential backoff
-         */
-        backoffMs?: number;
-        /**
-         * an equal unfinished job is not added twice
-         */
-        dedupeKey?: string;
-    };
-};
+    handler: 'echo';
+} & EnqueueJobRequestEcho;
 
 export type Job = {
     /**
@@ -249,66 +220,10 @@ export type CronJob = {
 };
 
 export type CreateCronJobRequest = {
-    /**
-     * the BullMQ job scheduler id; unique; default `cron-<uuid>`
-     */
-    jobId?: string;
-    name: string;
-    /**
-     * cron, UTC: 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first
-     */
-    pattern: string;
-    /**
-     * a registered handler that is not internal (GET /api/admin/handler)
-     */
-    handler: string;
-    /**
-     * a JSON object, checked against the handler's payload schema
-     */
-    payload?: {
-        [key: string]: unknown;
-    };
-    enabled?: boolean;
-    /**
-     * tries per run, first one included
-     */
-    maxAttempts?: number;
-    /**
-     * base of the exponential backoff between tries
-     */
-    backoffMs?: number;
-};
+    handler: 'echo';
+} & CreateCronJobRequestEcho;
 
-export type UpdateCronJobRequest = {
-    /**
-     * the BullMQ job scheduler id; unique
-     */
-    jobId?: string;
-    name?: string;
-    /**
-     * cron, UTC: 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first
-     */
-    pattern?: string;
-    /**
-     * a registered handler that is not internal (GET /api/admin/handler)
-     */
-    handler?: string;
-    /**
-     * a JSON object, checked against the handler's payload schema
-     */
-    payload?: {
-        [key: string]: unknown;
-    };
-    enabled?: boolean;
-    /**
-     * tries per run, first one included
-     */
-    maxAttempts?: number;
-    /**
-     * base of the exponential backoff between tries
-     */
-    backoffMs?: number;
-};
+export type UpdateCronJobRequest = UpdateCronJobRequestEcho | UpdateCronJobRequestSameHandler;
 
 export type TriggeredCronJob = {
     id: string;
@@ -475,35 +390,166 @@ export type JsonWebKeySet = {
     }>;
 };
 
-export type GetHealthzData = {
+/**
+ * echo payload
+ */
+export type EchoPayload = {
+    message: string;
+    delayMs?: number;
+};
+
+export type EnqueueOptions = {
+    /**
+     * milliseconds before the job may run
+     */
+    delay?: number;
+    /**
+     * lower runs sooner
+     */
+    priority?: number;
+    /**
+     * tries in all, first run included
+     */
+    attempts?: number;
+    /**
+     * base of the exponential backoff
+     */
+    backoffMs?: number;
+    /**
+     * an equal unfinished job is not added twice
+     */
+    dedupeKey?: string;
+};
+
+/**
+ * echo
+ */
+export type EnqueueJobRequestEcho = {
+    /**
+     * a registered handler that is not internal (GET /api/admin/handler)
+     */
+    handler: 'echo';
+    payload: EchoPayload;
+    options?: EnqueueOptions;
+};
+
+/**
+ * echo
+ */
+export type CreateCronJobRequestEcho = {
+    /**
+     * the BullMQ job scheduler id; unique; default `cron-<uuid>`
+     */
+    jobId?: string;
+    name: string;
+    /**
+     * cron, UTC: 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first
+     */
+    pattern: string;
+    /**
+     * a registered handler that is not internal (GET /api/admin/handler)
+     */
+    handler: 'echo';
+    payload?: EchoPayload;
+    enabled?: boolean;
+    /**
+     * tries per run, first one included
+     */
+    maxAttempts?: number;
+    /**
+     * base of the exponential backoff between tries
+     */
+    backoffMs?: number;
+};
+
+/**
+ * echo
+ */
+export type UpdateCronJobRequestEcho = {
+    /**
+     * the BullMQ job scheduler id; unique
+     */
+    jobId?: string;
+    name?: string;
+    /**
+     * cron, UTC: 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first
+     */
+    pattern?: string;
+    /**
+     * a registered handler that is not internal (GET /api/admin/handler)
+     */
+    handler: 'echo';
+    payload?: EchoPayload;
+    enabled?: boolean;
+    /**
+     * tries per run, first one included
+     */
+    maxAttempts?: number;
+    /**
+     * base of the exponential backoff between tries
+     */
+    backoffMs?: number;
+};
+
+/**
+ * Fields to change, keeping the stored handler; a payload is checked against its schema
+ */
+export type UpdateCronJobRequestSameHandler = {
+    /**
+     * the BullMQ job scheduler id; unique
+     */
+    jobId?: string;
+    name?: string;
+    /**
+     * cron, UTC: 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first
+     */
+    pattern?: string;
+    /**
+     * a JSON object, checked against the handler's payload schema
+     */
+    payload?: {
+        [key: string]: unknown;
+    };
+    enabled?: boolean;
+    /**
+     * tries per run, first one included
+     */
+    maxAttempts?: number;
+    /**
+     * base of the exponential backoff between tries
+     */
+    backoffMs?: number;
+};
+
+export type GetHealthData = {
     body?: never;
     path?: never;
     query?: never;
     url: '/healthz';
 };
 
-export type GetHealthzResponses = {
+export type GetHealthResponses = {
     /**
      * Up
      */
     200: unknown;
 };
 
-export type GetReadyzData = {
+export type GetReadinessData = {
     body?: never;
     path?: never;
     query?: never;
     url: '/readyz';
 };
 
-export type GetReadyzErrors = {
+export type GetReadinessErrors = {
     /**
      * Not ready; `down` names what is unreachable
      */
     503: unknown;
 };
 
-export type GetReadyzResponses = {
+export type GetReadinessResponses = {
     /**
      * Ready
      */
@@ -524,7 +570,7 @@ export type GetMetricsResponses = {
     200: unknown;
 };
 
-export type GetApiAdminJobData = {
+export type ListJobsData = {
     body?: never;
     path?: never;
     query?: {
@@ -546,7 +592,7 @@ export type GetApiAdminJobData = {
     url: '/api/admin/job';
 };
 
-export type GetApiAdminJobErrors = {
+export type ListJobsErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -569,18 +615,18 @@ export type GetApiAdminJobErrors = {
     503: Problem;
 };
 
-export type GetApiAdminJobError = GetApiAdminJobErrors[keyof GetApiAdminJobErrors];
+export type ListJobsError = ListJobsErrors[keyof ListJobsErrors];
 
-export type GetApiAdminJobResponses = {
+export type ListJobsResponses = {
     /**
      * One page
      */
     200: JobList;
 };
 
-export type GetApiAdminJobResponse = GetApiAdminJobResponses[keyof GetApiAdminJobResponses];
+export type ListJobsResponse = ListJobsResponses[keyof ListJobsResponses];
 
-export type PostApiAdminJobData = {
+export type EnqueueJobData = {
     body: EnqueueJobRequest;
     headers?: {
         /**
@@ -593,7 +639,7 @@ export type PostApiAdminJobData = {
     url: '/api/admin/job';
 };
 
-export type PostApiAdminJobErrors = {
+export type EnqueueJobErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -607,27 +653,35 @@ export type PostApiAdminJobErrors = {
      */
     403: Problem;
     /**
+     * The body is over 1048576 bytes (1 MiB)
+     */
+    413: Problem;
+    /**
+     * The body is not JSON (send Content-Type: application/json)
+     */
+    415: Problem;
+    /**
      * The Idempotency-Key was used before with another body
      */
-    422: unknown;
+    422: Problem;
     /**
      * Redis or the database is unavailable; retry later
      */
     503: Problem;
 };
 
-export type PostApiAdminJobError = PostApiAdminJobErrors[keyof PostApiAdminJobErrors];
+export type EnqueueJobError = EnqueueJobErrors[keyof EnqueueJobErrors];
 
-export type PostApiAdminJobResponses = {
+export type EnqueueJobResponses = {
     /**
      * Enqueued (or, with a known Idempotency-Key, the job it created)
      */
     201: EnqueuedJob;
 };
 
-export type PostApiAdminJobResponse = PostApiAdminJobResponses[keyof PostApiAdminJobResponses];
+export type EnqueueJobResponse = EnqueueJobResponses[keyof EnqueueJobResponses];
 
-export type DeleteApiAdminJobByIdData = {
+export type CancelJobData = {
     body?: never;
     path: {
         id: string;
@@ -636,7 +690,7 @@ export type DeleteApiAdminJobByIdData = {
     url: '/api/admin/job/{id}';
 };
 
-export type DeleteApiAdminJobByIdErrors = {
+export type CancelJobErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -663,9 +717,9 @@ export type DeleteApiAdminJobByIdErrors = {
     503: Problem;
 };
 
-export type DeleteApiAdminJobByIdError = DeleteApiAdminJobByIdErrors[keyof DeleteApiAdminJobByIdErrors];
+export type CancelJobError = CancelJobErrors[keyof CancelJobErrors];
 
-export type DeleteApiAdminJobByIdResponses = {
+export type CancelJobResponses = {
     /**
      * Removed before it started
      */
@@ -676,9 +730,9 @@ export type DeleteApiAdminJobByIdResponses = {
     202: CancelResult;
 };
 
-export type DeleteApiAdminJobByIdResponse = DeleteApiAdminJobByIdResponses[keyof DeleteApiAdminJobByIdResponses];
+export type CancelJobResponse = CancelJobResponses[keyof CancelJobResponses];
 
-export type GetApiAdminJobByIdData = {
+export type GetJobData = {
     body?: never;
     path: {
         id: string;
@@ -687,7 +741,7 @@ export type GetApiAdminJobByIdData = {
     url: '/api/admin/job/{id}';
 };
 
-export type GetApiAdminJobByIdErrors = {
+export type GetJobErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -710,18 +764,18 @@ export type GetApiAdminJobByIdErrors = {
     503: Problem;
 };
 
-export type GetApiAdminJobByIdError = GetApiAdminJobByIdErrors[keyof GetApiAdminJobByIdErrors];
+export type GetJobError = GetJobErrors[keyof GetJobErrors];
 
-export type GetApiAdminJobByIdResponses = {
+export type GetJobResponses = {
     /**
      * The job
      */
     200: Job;
 };
 
-export type GetApiAdminJobByIdResponse = GetApiAdminJobByIdResponses[keyof GetApiAdminJobByIdResponses];
+export type GetJobResponse = GetJobResponses[keyof GetJobResponses];
 
-export type PostApiAdminJobBatchData = {
+export type EnqueueJobsData = {
     body: EnqueueBatchRequest;
     headers?: {
         /**
@@ -734,7 +788,7 @@ export type PostApiAdminJobBatchData = {
     url: '/api/admin/job/batch';
 };
 
-export type PostApiAdminJobBatchErrors = {
+export type EnqueueJobsErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -750,36 +804,40 @@ export type PostApiAdminJobBatchErrors = {
     /**
      * The body is over 10485760 bytes
      */
-    413: unknown;
+    413: Problem;
+    /**
+     * The body is not JSON (send Content-Type: application/json)
+     */
+    415: Problem;
     /**
      * The Idempotency-Key was used before with another body
      */
-    422: unknown;
+    422: Problem;
     /**
      * Redis or the database is unavailable; retry later
      */
     503: Problem;
 };
 
-export type PostApiAdminJobBatchError = PostApiAdminJobBatchErrors[keyof PostApiAdminJobBatchErrors];
+export type EnqueueJobsError = EnqueueJobsErrors[keyof EnqueueJobsErrors];
 
-export type PostApiAdminJobBatchResponses = {
+export type EnqueueJobsResponses = {
     /**
      * Enqueued, ids in the order of the request (or, with a known Idempotency-Key, the jobs it created)
      */
     201: EnqueuedBatch;
 };
 
-export type PostApiAdminJobBatchResponse = PostApiAdminJobBatchResponses[keyof PostApiAdminJobBatchResponses];
+export type EnqueueJobsResponse = EnqueueJobsResponses[keyof EnqueueJobsResponses];
 
-export type GetApiAdminQueueData = {
+export type ListQueuesData = {
     body?: never;
     path?: never;
     query?: never;
     url: '/api/admin/queue';
 };
 
-export type GetApiAdminQueueErrors = {
+export type ListQueuesErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -798,18 +856,18 @@ export type GetApiAdminQueueErrors = {
     503: Problem;
 };
 
-export type GetApiAdminQueueError = GetApiAdminQueueErrors[keyof GetApiAdminQueueErrors];
+export type ListQueuesError = ListQueuesErrors[keyof ListQueuesErrors];
 
-export type GetApiAdminQueueResponses = {
+export type ListQueuesResponses = {
     /**
      * The queues, the default one first
      */
     200: QueueList;
 };
 
-export type GetApiAdminQueueResponse = GetApiAdminQueueResponses[keyof GetApiAdminQueueResponses];
+export type ListQueuesResponse = ListQueuesResponses[keyof ListQueuesResponses];
 
-export type PostApiAdminQueueByNamePauseData = {
+export type PauseQueueData = {
     body?: never;
     path: {
         name: string;
@@ -818,7 +876,7 @@ export type PostApiAdminQueueByNamePauseData = {
     url: '/api/admin/queue/{name}/pause';
 };
 
-export type PostApiAdminQueueByNamePauseErrors = {
+export type PauseQueueErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -841,18 +899,18 @@ export type PostApiAdminQueueByNamePauseErrors = {
     503: Problem;
 };
 
-export type PostApiAdminQueueByNamePauseError = PostApiAdminQueueByNamePauseErrors[keyof PostApiAdminQueueByNamePauseErrors];
+export type PauseQueueError = PauseQueueErrors[keyof PauseQueueErrors];
 
-export type PostApiAdminQueueByNamePauseResponses = {
+export type PauseQueueResponses = {
     /**
      * Paused
      */
     200: QueuePaused;
 };
 
-export type PostApiAdminQueueByNamePauseResponse = PostApiAdminQueueByNamePauseResponses[keyof PostApiAdminQueueByNamePauseResponses];
+export type PauseQueueResponse = PauseQueueResponses[keyof PauseQueueResponses];
 
-export type PostApiAdminQueueByNameResumeData = {
+export type ResumeQueueData = {
     body?: never;
     path: {
         name: string;
@@ -861,7 +919,7 @@ export type PostApiAdminQueueByNameResumeData = {
     url: '/api/admin/queue/{name}/resume';
 };
 
-export type PostApiAdminQueueByNameResumeErrors = {
+export type ResumeQueueErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -884,18 +942,18 @@ export type PostApiAdminQueueByNameResumeErrors = {
     503: Problem;
 };
 
-export type PostApiAdminQueueByNameResumeError = PostApiAdminQueueByNameResumeErrors[keyof PostApiAdminQueueByNameResumeErrors];
+export type ResumeQueueError = ResumeQueueErrors[keyof ResumeQueueErrors];
 
-export type PostApiAdminQueueByNameResumeResponses = {
+export type ResumeQueueResponses = {
     /**
      * Resumed
      */
     200: QueuePaused;
 };
 
-export type PostApiAdminQueueByNameResumeResponse = PostApiAdminQueueByNameResumeResponses[keyof PostApiAdminQueueByNameResumeResponses];
+export type ResumeQueueResponse = ResumeQueueResponses[keyof ResumeQueueResponses];
 
-export type PostApiAdminQueueByNameRetryData = {
+export type RetryFailedJobsData = {
     body?: RetryFailedRequest;
     path: {
         name: string;
@@ -904,7 +962,7 @@ export type PostApiAdminQueueByNameRetryData = {
     url: '/api/admin/queue/{name}/retry';
 };
 
-export type PostApiAdminQueueByNameRetryErrors = {
+export type RetryFailedJobsErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -922,23 +980,31 @@ export type PostApiAdminQueueByNameRetryErrors = {
      */
     404: Problem;
     /**
+     * The body is over 1048576 bytes (1 MiB)
+     */
+    413: Problem;
+    /**
+     * The body is not JSON (send Content-Type: application/json)
+     */
+    415: Problem;
+    /**
      * Redis or the database is unavailable; retry later
      */
     503: Problem;
 };
 
-export type PostApiAdminQueueByNameRetryError = PostApiAdminQueueByNameRetryErrors[keyof PostApiAdminQueueByNameRetryErrors];
+export type RetryFailedJobsError = RetryFailedJobsErrors[keyof RetryFailedJobsErrors];
 
-export type PostApiAdminQueueByNameRetryResponses = {
+export type RetryFailedJobsResponses = {
     /**
      * How many went back to waiting
      */
     200: RetryFailedResult;
 };
 
-export type PostApiAdminQueueByNameRetryResponse = PostApiAdminQueueByNameRetryResponses[keyof PostApiAdminQueueByNameRetryResponses];
+export type RetryFailedJobsResponse = RetryFailedJobsResponses[keyof RetryFailedJobsResponses];
 
-export type PostApiAdminQueueByNameCleanData = {
+export type CleanQueueData = {
     body: CleanRequest;
     path: {
         name: string;
@@ -947,7 +1013,7 @@ export type PostApiAdminQueueByNameCleanData = {
     url: '/api/admin/queue/{name}/clean';
 };
 
-export type PostApiAdminQueueByNameCleanErrors = {
+export type CleanQueueErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -965,30 +1031,38 @@ export type PostApiAdminQueueByNameCleanErrors = {
      */
     404: Problem;
     /**
+     * The body is over 1048576 bytes (1 MiB)
+     */
+    413: Problem;
+    /**
+     * The body is not JSON (send Content-Type: application/json)
+     */
+    415: Problem;
+    /**
      * Redis or the database is unavailable; retry later
      */
     503: Problem;
 };
 
-export type PostApiAdminQueueByNameCleanError = PostApiAdminQueueByNameCleanErrors[keyof PostApiAdminQueueByNameCleanErrors];
+export type CleanQueueError = CleanQueueErrors[keyof CleanQueueErrors];
 
-export type PostApiAdminQueueByNameCleanResponses = {
+export type CleanQueueResponses = {
     /**
      * How many were removed
      */
     200: CleanResult;
 };
 
-export type PostApiAdminQueueByNameCleanResponse = PostApiAdminQueueByNameCleanResponses[keyof PostApiAdminQueueByNameCleanResponses];
+export type CleanQueueResponse = CleanQueueResponses[keyof CleanQueueResponses];
 
-export type GetApiAdminHandlerData = {
+export type ListHandlersData = {
     body?: never;
     path?: never;
     query?: never;
     url: '/api/admin/handler';
 };
 
-export type GetApiAdminHandlerErrors = {
+export type ListHandlersErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -1007,9 +1081,9 @@ export type GetApiAdminHandlerErrors = {
     503: Problem;
 };
 
-export type GetApiAdminHandlerError = GetApiAdminHandlerErrors[keyof GetApiAdminHandlerErrors];
+export type ListHandlersError = ListHandlersErrors[keyof ListHandlersErrors];
 
-export type GetApiAdminHandlerResponses = {
+export type ListHandlersResponses = {
     /**
      * The handlers
      */
@@ -1018,9 +1092,9 @@ export type GetApiAdminHandlerResponses = {
     };
 };
 
-export type GetApiAdminHandlerResponse = GetApiAdminHandlerResponses[keyof GetApiAdminHandlerResponses];
+export type ListHandlersResponse = ListHandlersResponses[keyof ListHandlersResponses];
 
-export type GetApiAdminCronJobData = {
+export type ListCronJobsData = {
     body?: never;
     path?: never;
     query?: {
@@ -1035,7 +1109,7 @@ export type GetApiAdminCronJobData = {
     url: '/api/admin/cronJob';
 };
 
-export type GetApiAdminCronJobErrors = {
+export type ListCronJobsErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -1054,25 +1128,25 @@ export type GetApiAdminCronJobErrors = {
     503: Problem;
 };
 
-export type GetApiAdminCronJobError = GetApiAdminCronJobErrors[keyof GetApiAdminCronJobErrors];
+export type ListCronJobsError = ListCronJobsErrors[keyof ListCronJobsErrors];
 
-export type GetApiAdminCronJobResponses = {
+export type ListCronJobsResponses = {
     /**
      * One page of cron jobs
      */
     200: CronJobList;
 };
 
-export type GetApiAdminCronJobResponse = GetApiAdminCronJobResponses[keyof GetApiAdminCronJobResponses];
+export type ListCronJobsResponse = ListCronJobsResponses[keyof ListCronJobsResponses];
 
-export type PostApiAdminCronJobData = {
+export type CreateCronJobData = {
     body: CreateCronJobRequest;
     path?: never;
     query?: never;
     url: '/api/admin/cronJob';
 };
 
-export type PostApiAdminCronJobErrors = {
+export type CreateCronJobErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -1090,23 +1164,31 @@ export type PostApiAdminCronJobErrors = {
      */
     409: Problem;
     /**
+     * The body is over 1048576 bytes (1 MiB)
+     */
+    413: Problem;
+    /**
+     * The body is not JSON (send Content-Type: application/json)
+     */
+    415: Problem;
+    /**
      * Redis or the database is unavailable; retry later
      */
     503: Problem;
 };
 
-export type PostApiAdminCronJobError = PostApiAdminCronJobErrors[keyof PostApiAdminCronJobErrors];
+export type CreateCronJobError = CreateCronJobErrors[keyof CreateCronJobErrors];
 
-export type PostApiAdminCronJobResponses = {
+export type CreateCronJobResponses = {
     /**
      * Created; the scheduler picks it up within a second
      */
     201: CronJob;
 };
 
-export type PostApiAdminCronJobResponse = PostApiAdminCronJobResponses[keyof PostApiAdminCronJobResponses];
+export type CreateCronJobResponse = CreateCronJobResponses[keyof CreateCronJobResponses];
 
-export type DeleteApiAdminCronJobByIdData = {
+export type DeleteCronJobData = {
     body?: never;
     path: {
         /**
@@ -1118,7 +1200,7 @@ export type DeleteApiAdminCronJobByIdData = {
     url: '/api/admin/cronJob/{id}';
 };
 
-export type DeleteApiAdminCronJobByIdErrors = {
+export type DeleteCronJobErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -1141,18 +1223,18 @@ export type DeleteApiAdminCronJobByIdErrors = {
     503: Problem;
 };
 
-export type DeleteApiAdminCronJobByIdError = DeleteApiAdminCronJobByIdErrors[keyof DeleteApiAdminCronJobByIdErrors];
+export type DeleteCronJobError = DeleteCronJobErrors[keyof DeleteCronJobErrors];
 
-export type DeleteApiAdminCronJobByIdResponses = {
+export type DeleteCronJobResponses = {
     /**
      * Deleted
      */
     204: void;
 };
 
-export type DeleteApiAdminCronJobByIdResponse = DeleteApiAdminCronJobByIdResponses[keyof DeleteApiAdminCronJobByIdResponses];
+export type DeleteCronJobResponse = DeleteCronJobResponses[keyof DeleteCronJobResponses];
 
-export type GetApiAdminCronJobByIdData = {
+export type GetCronJobData = {
     body?: never;
     path: {
         /**
@@ -1164,7 +1246,7 @@ export type GetApiAdminCronJobByIdData = {
     url: '/api/admin/cronJob/{id}';
 };
 
-export type GetApiAdminCronJobByIdErrors = {
+export type GetCronJobErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -1187,18 +1269,18 @@ export type GetApiAdminCronJobByIdErrors = {
     503: Problem;
 };
 
-export type GetApiAdminCronJobByIdError = GetApiAdminCronJobByIdErrors[keyof GetApiAdminCronJobByIdErrors];
+export type GetCronJobError = GetCronJobErrors[keyof GetCronJobErrors];
 
-export type GetApiAdminCronJobByIdResponses = {
+export type GetCronJobResponses = {
     /**
      * The cron job
      */
     200: CronJob;
 };
 
-export type GetApiAdminCronJobByIdResponse = GetApiAdminCronJobByIdResponses[keyof GetApiAdminCronJobByIdResponses];
+export type GetCronJobResponse = GetCronJobResponses[keyof GetCronJobResponses];
 
-export type PatchApiAdminCronJobByIdData = {
+export type UpdateCronJobData = {
     body: UpdateCronJobRequest;
     path: {
         /**
@@ -1210,7 +1292,7 @@ export type PatchApiAdminCronJobByIdData = {
     url: '/api/admin/cronJob/{id}';
 };
 
-export type PatchApiAdminCronJobByIdErrors = {
+export type UpdateCronJobErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -1232,23 +1314,31 @@ export type PatchApiAdminCronJobByIdErrors = {
      */
     409: Problem;
     /**
+     * The body is over 1048576 bytes (1 MiB)
+     */
+    413: Problem;
+    /**
+     * The body is not JSON (send Content-Type: application/json)
+     */
+    415: Problem;
+    /**
      * Redis or the database is unavailable; retry later
      */
     503: Problem;
 };
 
-export type PatchApiAdminCronJobByIdError = PatchApiAdminCronJobByIdErrors[keyof PatchApiAdminCronJobByIdErrors];
+export type UpdateCronJobError = UpdateCronJobErrors[keyof UpdateCronJobErrors];
 
-export type PatchApiAdminCronJobByIdResponses = {
+export type UpdateCronJobResponses = {
     /**
      * Updated
      */
     200: CronJob;
 };
 
-export type PatchApiAdminCronJobByIdResponse = PatchApiAdminCronJobByIdResponses[keyof PatchApiAdminCronJobByIdResponses];
+export type UpdateCronJobResponse = UpdateCronJobResponses[keyof UpdateCronJobResponses];
 
-export type PostApiAdminCronJobByIdTriggerData = {
+export type TriggerCronJobData = {
     body?: never;
     path: {
         /**
@@ -1260,7 +1350,7 @@ export type PostApiAdminCronJobByIdTriggerData = {
     url: '/api/admin/cronJob/{id}/trigger';
 };
 
-export type PostApiAdminCronJobByIdTriggerErrors = {
+export type TriggerCronJobErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -1287,18 +1377,18 @@ export type PostApiAdminCronJobByIdTriggerErrors = {
     503: Problem;
 };
 
-export type PostApiAdminCronJobByIdTriggerError = PostApiAdminCronJobByIdTriggerErrors[keyof PostApiAdminCronJobByIdTriggerErrors];
+export type TriggerCronJobError = TriggerCronJobErrors[keyof TriggerCronJobErrors];
 
-export type PostApiAdminCronJobByIdTriggerResponses = {
+export type TriggerCronJobResponses = {
     /**
      * Enqueued
      */
     202: TriggeredCronJob;
 };
 
-export type PostApiAdminCronJobByIdTriggerResponse = PostApiAdminCronJobByIdTriggerResponses[keyof PostApiAdminCronJobByIdTriggerResponses];
+export type TriggerCronJobResponse = TriggerCronJobResponses[keyof TriggerCronJobResponses];
 
-export type GetApiAdminWebhookSubscriptionData = {
+export type ListWebhookSubscriptionsData = {
     body?: never;
     path?: never;
     query?: {
@@ -1312,7 +1402,7 @@ export type GetApiAdminWebhookSubscriptionData = {
     url: '/api/admin/webhookSubscription';
 };
 
-export type GetApiAdminWebhookSubscriptionErrors = {
+export type ListWebhookSubscriptionsErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -1331,25 +1421,25 @@ export type GetApiAdminWebhookSubscriptionErrors = {
     503: Problem;
 };
 
-export type GetApiAdminWebhookSubscriptionError = GetApiAdminWebhookSubscriptionErrors[keyof GetApiAdminWebhookSubscriptionErrors];
+export type ListWebhookSubscriptionsError = ListWebhookSubscriptionsErrors[keyof ListWebhookSubscriptionsErrors];
 
-export type GetApiAdminWebhookSubscriptionResponses = {
+export type ListWebhookSubscriptionsResponses = {
     /**
      * One page of subscriptions
      */
     200: WebhookSubscriptionList;
 };
 
-export type GetApiAdminWebhookSubscriptionResponse = GetApiAdminWebhookSubscriptionResponses[keyof GetApiAdminWebhookSubscriptionResponses];
+export type ListWebhookSubscriptionsResponse = ListWebhookSubscriptionsResponses[keyof ListWebhookSubscriptionsResponses];
 
-export type PostApiAdminWebhookSubscriptionData = {
+export type CreateWebhookSubscriptionData = {
     body: CreateWebhookSubscriptionRequest;
     path?: never;
     query?: never;
     url: '/api/admin/webhookSubscription';
 };
 
-export type PostApiAdminWebhookSubscriptionErrors = {
+export type CreateWebhookSubscriptionErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -1363,23 +1453,31 @@ export type PostApiAdminWebhookSubscriptionErrors = {
      */
     403: Problem;
     /**
+     * The body is over 1048576 bytes (1 MiB)
+     */
+    413: Problem;
+    /**
+     * The body is not JSON (send Content-Type: application/json)
+     */
+    415: Problem;
+    /**
      * Redis or the database is unavailable; retry later
      */
     503: Problem;
 };
 
-export type PostApiAdminWebhookSubscriptionError = PostApiAdminWebhookSubscriptionErrors[keyof PostApiAdminWebhookSubscriptionErrors];
+export type CreateWebhookSubscriptionError = CreateWebhookSubscriptionErrors[keyof CreateWebhookSubscriptionErrors];
 
-export type PostApiAdminWebhookSubscriptionResponses = {
+export type CreateWebhookSubscriptionResponses = {
     /**
      * Created, with its secret
      */
     201: CreatedWebhookSubscription;
 };
 
-export type PostApiAdminWebhookSubscriptionResponse = PostApiAdminWebhookSubscriptionResponses[keyof PostApiAdminWebhookSubscriptionResponses];
+export type CreateWebhookSubscriptionResponse = CreateWebhookSubscriptionResponses[keyof CreateWebhookSubscriptionResponses];
 
-export type DeleteApiAdminWebhookSubscriptionByIdData = {
+export type DeleteWebhookSubscriptionData = {
     body?: never;
     path: {
         id: string;
@@ -1388,7 +1486,7 @@ export type DeleteApiAdminWebhookSubscriptionByIdData = {
     url: '/api/admin/webhookSubscription/{id}';
 };
 
-export type DeleteApiAdminWebhookSubscriptionByIdErrors = {
+export type DeleteWebhookSubscriptionErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -1411,18 +1509,18 @@ export type DeleteApiAdminWebhookSubscriptionByIdErrors = {
     503: Problem;
 };
 
-export type DeleteApiAdminWebhookSubscriptionByIdError = DeleteApiAdminWebhookSubscriptionByIdErrors[keyof DeleteApiAdminWebhookSubscriptionByIdErrors];
+export type DeleteWebhookSubscriptionError = DeleteWebhookSubscriptionErrors[keyof DeleteWebhookSubscriptionErrors];
 
-export type DeleteApiAdminWebhookSubscriptionByIdResponses = {
+export type DeleteWebhookSubscriptionResponses = {
     /**
      * Deleted
      */
     204: void;
 };
 
-export type DeleteApiAdminWebhookSubscriptionByIdResponse = DeleteApiAdminWebhookSubscriptionByIdResponses[keyof DeleteApiAdminWebhookSubscriptionByIdResponses];
+export type DeleteWebhookSubscriptionResponse = DeleteWebhookSubscriptionResponses[keyof DeleteWebhookSubscriptionResponses];
 
-export type GetApiAdminWebhookSubscriptionByIdData = {
+export type GetWebhookSubscriptionData = {
     body?: never;
     path: {
         id: string;
@@ -1431,7 +1529,7 @@ export type GetApiAdminWebhookSubscriptionByIdData = {
     url: '/api/admin/webhookSubscription/{id}';
 };
 
-export type GetApiAdminWebhookSubscriptionByIdErrors = {
+export type GetWebhookSubscriptionErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -1454,18 +1552,18 @@ export type GetApiAdminWebhookSubscriptionByIdErrors = {
     503: Problem;
 };
 
-export type GetApiAdminWebhookSubscriptionByIdError = GetApiAdminWebhookSubscriptionByIdErrors[keyof GetApiAdminWebhookSubscriptionByIdErrors];
+export type GetWebhookSubscriptionError = GetWebhookSubscriptionErrors[keyof GetWebhookSubscriptionErrors];
 
-export type GetApiAdminWebhookSubscriptionByIdResponses = {
+export type GetWebhookSubscriptionResponses = {
     /**
      * The subscription
      */
     200: WebhookSubscription;
 };
 
-export type GetApiAdminWebhookSubscriptionByIdResponse = GetApiAdminWebhookSubscriptionByIdResponses[keyof GetApiAdminWebhookSubscriptionByIdResponses];
+export type GetWebhookSubscriptionResponse = GetWebhookSubscriptionResponses[keyof GetWebhookSubscriptionResponses];
 
-export type PatchApiAdminWebhookSubscriptionByIdData = {
+export type UpdateWebhookSubscriptionData = {
     body: UpdateWebhookSubscriptionRequest;
     path: {
         id: string;
@@ -1474,7 +1572,7 @@ export type PatchApiAdminWebhookSubscriptionByIdData = {
     url: '/api/admin/webhookSubscription/{id}';
 };
 
-export type PatchApiAdminWebhookSubscriptionByIdErrors = {
+export type UpdateWebhookSubscriptionErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -1492,23 +1590,31 @@ export type PatchApiAdminWebhookSubscriptionByIdErrors = {
      */
     404: Problem;
     /**
+     * The body is over 1048576 bytes (1 MiB)
+     */
+    413: Problem;
+    /**
+     * The body is not JSON (send Content-Type: application/json)
+     */
+    415: Problem;
+    /**
      * Redis or the database is unavailable; retry later
      */
     503: Problem;
 };
 
-export type PatchApiAdminWebhookSubscriptionByIdError = PatchApiAdminWebhookSubscriptionByIdErrors[keyof PatchApiAdminWebhookSubscriptionByIdErrors];
+export type UpdateWebhookSubscriptionError = UpdateWebhookSubscriptionErrors[keyof UpdateWebhookSubscriptionErrors];
 
-export type PatchApiAdminWebhookSubscriptionByIdResponses = {
+export type UpdateWebhookSubscriptionResponses = {
     /**
      * Updated
      */
     200: WebhookSubscription;
 };
 
-export type PatchApiAdminWebhookSubscriptionByIdResponse = PatchApiAdminWebhookSubscriptionByIdResponses[keyof PatchApiAdminWebhookSubscriptionByIdResponses];
+export type UpdateWebhookSubscriptionResponse = UpdateWebhookSubscriptionResponses[keyof UpdateWebhookSubscriptionResponses];
 
-export type GetApiAdminWebhookSubscriptionByIdEventData = {
+export type ListWebhookAttemptsData = {
     body?: never;
     path: {
         id: string;
@@ -1527,7 +1633,7 @@ export type GetApiAdminWebhookSubscriptionByIdEventData = {
     url: '/api/admin/webhookSubscription/{id}/event';
 };
 
-export type GetApiAdminWebhookSubscriptionByIdEventErrors = {
+export type ListWebhookAttemptsErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -1550,18 +1656,18 @@ export type GetApiAdminWebhookSubscriptionByIdEventErrors = {
     503: Problem;
 };
 
-export type GetApiAdminWebhookSubscriptionByIdEventError = GetApiAdminWebhookSubscriptionByIdEventErrors[keyof GetApiAdminWebhookSubscriptionByIdEventErrors];
+export type ListWebhookAttemptsError = ListWebhookAttemptsErrors[keyof ListWebhookAttemptsErrors];
 
-export type GetApiAdminWebhookSubscriptionByIdEventResponses = {
+export type ListWebhookAttemptsResponses = {
     /**
      * One page of attempts
      */
     200: WebhookEventList;
 };
 
-export type GetApiAdminWebhookSubscriptionByIdEventResponse = GetApiAdminWebhookSubscriptionByIdEventResponses[keyof GetApiAdminWebhookSubscriptionByIdEventResponses];
+export type ListWebhookAttemptsResponse = ListWebhookAttemptsResponses[keyof ListWebhookAttemptsResponses];
 
-export type GetApiAdminWebhookSubscriptionByIdSecretData = {
+export type GetWebhookSubscriptionSecretData = {
     body?: never;
     path: {
         id: string;
@@ -1570,7 +1676,7 @@ export type GetApiAdminWebhookSubscriptionByIdSecretData = {
     url: '/api/admin/webhookSubscription/{id}/secret';
 };
 
-export type GetApiAdminWebhookSubscriptionByIdSecretErrors = {
+export type GetWebhookSubscriptionSecretErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -1597,18 +1703,18 @@ export type GetApiAdminWebhookSubscriptionByIdSecretErrors = {
     503: Problem;
 };
 
-export type GetApiAdminWebhookSubscriptionByIdSecretError = GetApiAdminWebhookSubscriptionByIdSecretErrors[keyof GetApiAdminWebhookSubscriptionByIdSecretErrors];
+export type GetWebhookSubscriptionSecretError = GetWebhookSubscriptionSecretErrors[keyof GetWebhookSubscriptionSecretErrors];
 
-export type GetApiAdminWebhookSubscriptionByIdSecretResponses = {
+export type GetWebhookSubscriptionSecretResponses = {
     /**
      * The secret
      */
     200: WebhookSubscriptionSecret;
 };
 
-export type GetApiAdminWebhookSubscriptionByIdSecretResponse = GetApiAdminWebhookSubscriptionByIdSecretResponses[keyof GetApiAdminWebhookSubscriptionByIdSecretResponses];
+export type GetWebhookSubscriptionSecretResponse = GetWebhookSubscriptionSecretResponses[keyof GetWebhookSubscriptionSecretResponses];
 
-export type PostApiAdminWebhookSubscriptionByIdRotateSecretData = {
+export type RotateWebhookSubscriptionSecretData = {
     body?: never;
     path: {
         id: string;
@@ -1617,7 +1723,7 @@ export type PostApiAdminWebhookSubscriptionByIdRotateSecretData = {
     url: '/api/admin/webhookSubscription/{id}/rotateSecret';
 };
 
-export type PostApiAdminWebhookSubscriptionByIdRotateSecretErrors = {
+export type RotateWebhookSubscriptionSecretErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -1640,18 +1746,18 @@ export type PostApiAdminWebhookSubscriptionByIdRotateSecretErrors = {
     503: Problem;
 };
 
-export type PostApiAdminWebhookSubscriptionByIdRotateSecretError = PostApiAdminWebhookSubscriptionByIdRotateSecretErrors[keyof PostApiAdminWebhookSubscriptionByIdRotateSecretErrors];
+export type RotateWebhookSubscriptionSecretError = RotateWebhookSubscriptionSecretErrors[keyof RotateWebhookSubscriptionSecretErrors];
 
-export type PostApiAdminWebhookSubscriptionByIdRotateSecretResponses = {
+export type RotateWebhookSubscriptionSecretResponses = {
     /**
      * The new secret
      */
     200: RotatedWebhookSubscriptionSecret;
 };
 
-export type PostApiAdminWebhookSubscriptionByIdRotateSecretResponse = PostApiAdminWebhookSubscriptionByIdRotateSecretResponses[keyof PostApiAdminWebhookSubscriptionByIdRotateSecretResponses];
+export type RotateWebhookSubscriptionSecretResponse = RotateWebhookSubscriptionSecretResponses[keyof RotateWebhookSubscriptionSecretResponses];
 
-export type PostApiAdminWebhookSubscriptionByIdReplayData = {
+export type ReplayWebhookSubscriptionData = {
     body?: never;
     path: {
         id: string;
@@ -1660,7 +1766,7 @@ export type PostApiAdminWebhookSubscriptionByIdReplayData = {
     url: '/api/admin/webhookSubscription/{id}/replay';
 };
 
-export type PostApiAdminWebhookSubscriptionByIdReplayErrors = {
+export type ReplayWebhookSubscriptionErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -1687,18 +1793,18 @@ export type PostApiAdminWebhookSubscriptionByIdReplayErrors = {
     503: Problem;
 };
 
-export type PostApiAdminWebhookSubscriptionByIdReplayError = PostApiAdminWebhookSubscriptionByIdReplayErrors[keyof PostApiAdminWebhookSubscriptionByIdReplayErrors];
+export type ReplayWebhookSubscriptionError = ReplayWebhookSubscriptionErrors[keyof ReplayWebhookSubscriptionErrors];
 
-export type PostApiAdminWebhookSubscriptionByIdReplayResponses = {
+export type ReplayWebhookSubscriptionResponses = {
     /**
      * Queued
      */
     202: ReplayedWebhookSubscription;
 };
 
-export type PostApiAdminWebhookSubscriptionByIdReplayResponse = PostApiAdminWebhookSubscriptionByIdReplayResponses[keyof PostApiAdminWebhookSubscriptionByIdReplayResponses];
+export type ReplayWebhookSubscriptionResponse = ReplayWebhookSubscriptionResponses[keyof ReplayWebhookSubscriptionResponses];
 
-export type PostApiAdminWebhookEventByIdReplayData = {
+export type ReplayWebhookEventData = {
     body?: never;
     path: {
         id: string;
@@ -1707,7 +1813,7 @@ export type PostApiAdminWebhookEventByIdReplayData = {
     url: '/api/admin/webhookEvent/{id}/replay';
 };
 
-export type PostApiAdminWebhookEventByIdReplayErrors = {
+export type ReplayWebhookEventErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -1734,25 +1840,25 @@ export type PostApiAdminWebhookEventByIdReplayErrors = {
     503: Problem;
 };
 
-export type PostApiAdminWebhookEventByIdReplayError = PostApiAdminWebhookEventByIdReplayErrors[keyof PostApiAdminWebhookEventByIdReplayErrors];
+export type ReplayWebhookEventError = ReplayWebhookEventErrors[keyof ReplayWebhookEventErrors];
 
-export type PostApiAdminWebhookEventByIdReplayResponses = {
+export type ReplayWebhookEventResponses = {
     /**
      * Queued
      */
     202: ReplayedWebhookEvent;
 };
 
-export type PostApiAdminWebhookEventByIdReplayResponse = PostApiAdminWebhookEventByIdReplayResponses[keyof PostApiAdminWebhookEventByIdReplayResponses];
+export type ReplayWebhookEventResponse = ReplayWebhookEventResponses[keyof ReplayWebhookEventResponses];
 
-export type PostApiAdminEventData = {
+export type PublishEventData = {
     body: PublishEventRequest;
     path?: never;
     query?: never;
     url: '/api/admin/event';
 };
 
-export type PostApiAdminEventErrors = {
+export type PublishEventErrors = {
     /**
      * Invalid input; `field` names what is wrong
      */
@@ -1766,34 +1872,76 @@ export type PostApiAdminEventErrors = {
      */
     403: Problem;
     /**
+     * The body is over 1048576 bytes (1 MiB)
+     */
+    413: Problem;
+    /**
+     * The body is not JSON (send Content-Type: application/json)
+     */
+    415: Problem;
+    /**
      * Redis or the database is unavailable; retry later
      */
     503: Problem;
 };
 
-export type PostApiAdminEventError = PostApiAdminEventErrors[keyof PostApiAdminEventErrors];
+export type PublishEventError = PublishEventErrors[keyof PublishEventErrors];
 
-export type PostApiAdminEventResponses = {
+export type PublishEventResponses = {
     /**
      * Accepted
      */
     202: PublishedEvent;
 };
 
-export type PostApiAdminEventResponse = PostApiAdminEventResponses[keyof PostApiAdminEventResponses];
+export type PublishEventResponse = PublishEventResponses[keyof PublishEventResponses];
 
-export type GetWellKnownJwksJsonData = {
+export type GetJwksData = {
     body?: never;
     path?: never;
     query?: never;
     url: '/.well-known/jwks.json';
 };
 
-export type GetWellKnownJwksJsonResponses = {
+export type GetJwksResponses = {
     /**
      * JSON Web Key Set (public members only)
      */
     200: JsonWebKeySet;
 };
 
-export type GetWellKnownJwksJsonResponse = GetWellKnownJwksJsonResponses[keyof GetWellKnownJwksJsonResponses];
+export type GetJwksResponse = GetJwksResponses[keyof GetJwksResponses];
+
+export type GetOpenApiDocumentData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/openapi.json';
+};
+
+export type GetOpenApiDocumentResponses = {
+    /**
+     * This OpenAPI 3.1 document
+     */
+    200: {
+        [key: string]: unknown;
+    };
+};
+
+export type GetOpenApiDocumentResponse = GetOpenApiDocumentResponses[keyof GetOpenApiDocumentResponses];
+
+export type GetApiDocsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/docs';
+};
+
+export type GetApiDocsResponses = {
+    /**
+     * The API reference (Swagger UI) over this document
+     */
+    200: string;
+};
+
+export type GetApiDocsResponse = GetApiDocsResponses[keyof GetApiDocsResponses];
