@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../shared/src/index.js';
+import { loadConfig, readTracingEnv } from '../../shared/src/index.js';
 import { CONFIG_ENV_NAMES, readText, readYamlDocs, root, SERVICE_NAMES, SERVICES, WORKER_ABORT_GRACE_MS } from './lib/deployment.js';
 
 // docker compose cannot run here (no engine): the file is read as compose reads it, and checked.
@@ -53,6 +53,8 @@ function interpolate(value: string, vars: Record<string, string>): string {
 }
 const envOf = (svc: ComposeService, vars = filledEnv) =>
   Object.fromEntries(Object.entries(svc.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), vars)]));
+/** The variables the config module reads: OpenTelemetry's own (`OTEL_*`) are read by tracing (SPEC §15). */
+const configKeys = (env: Record<string, string>) => Object.keys(env).filter((k) => !k.startsWith('OTEL_'));
 const seconds = (duration: string) => {
   const m = /^(\d+)(s|m)$/.exec(duration) ?? expect.fail(`duration ${duration}`);
   return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
@@ -60,7 +62,7 @@ const seconds = (duration: string) => {
 
 describe('docker-compose.yml', () => {
   it('has the production shape: redis, postgres, a one-shot migrate, api, worker, scheduler', () => {
-    expect(Object.keys(services).sort()).toEqual(['api', 'migrate', 'postgres', 'redis', 'scheduler', 'worker', 'worker-critical']);
+    expect(Object.keys(services).sort()).toEqual(['api', 'jaeger', 'migrate', 'otel-collector', 'postgres', 'redis', 'scheduler', 'worker', 'worker-critical']);
   });
 
   it('redis: pinned, noeviction, AOF + RDB persistence on a volume, health-checked', () => {
@@ -109,7 +111,7 @@ describe('docker-compose.yml', () => {
 
     it('sets only variables the config schema knows, and they pass its validation (APP_ENV=production)', () => {
       const env = envOf(svc);
-      for (const key of Object.keys(env)) expect(CONFIG_ENV_NAMES, key).toContain(key);
+      for (const key of configKeys(env)) expect(CONFIG_ENV_NAMES, key).toContain(key);
       expect(env.APP_ENV).toBe('production');
       const config = loadConfig(env);
       expect(config.databaseUrl).toMatch(/^postgres:\/\/jobs:pw@postgres:5432\/jobs$/);
@@ -156,11 +158,37 @@ describe('docker-compose.yml', () => {
     // The worker otherwise: image, dependencies, secrets, health check, read-only, drain time.
     for (const key of ['build', 'image', 'depends_on', 'secrets', 'healthcheck', 'read_only', 'restart', 'stop_grace_period', 'expose'] as const) expect(critical[key], key).toEqual(worker[key]);
     const env = envOf(critical);
-    for (const key of Object.keys(env)) expect(CONFIG_ENV_NAMES, key).toContain(key);
+    for (const key of configKeys(env)) expect(CONFIG_ENV_NAMES, key).toContain(key);
     const { worker: settings, webhook } = loadConfig(env);
     expect(webhook.signingKeyFile).toBe('/run/secrets/webhook_signing_key');
     expect(seconds(critical.stop_grace_period!) * 1000).toBeGreaterThan(settings.shutdownTimeoutMs + WORKER_ABORT_GRACE_MS);
     expect(env.WORKER_PORT).toBe(String(SERVICES.worker.port));
+  });
+
+  it('tracing (SPEC §15): off by default; profile tracing runs a pinned collector with infra/otel/collector.yaml, feeding Jaeger', () => {
+    for (const name of SERVICE_NAMES) {
+      const env = envOf(services[name]!);
+      expect(readTracingEnv(env, `jobs-${name}`)).toMatchObject({ enabled: false, serviceName: `jobs-${name}` });
+      const on = envOf(services[name]!, { ...filledEnv, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318' });
+      expect(readTracingEnv(on, `jobs-${name}`)).toMatchObject({ enabled: true, protocol: 'http/protobuf' });
+      expect(on.OTEL_SERVICE_NAME, 'each service keeps its own default name').toBeUndefined();
+    }
+    const collector = services['otel-collector']!;
+    const jaeger = services.jaeger!;
+    expect(collector.profiles).toEqual(['tracing']);
+    expect(jaeger.profiles).toEqual(['tracing']);
+    expect(collector.image).toMatch(/^otel\/opentelemetry-collector-contrib:\d+\.\d+\.\d+$/);
+    expect(jaeger.image).toMatch(/^jaegertracing\/jaeger:\d+\.\d+\.\d+$/);
+    const [source, target] = collector.volumes![0]!.split(':');
+    expect(existsSync(join(root, source!))).toBe(true);
+    expect(collector.command).toEqual([`--config=${target}`]);
+    expect(collector.expose).toEqual(['4318']);
+    // The collector's pipeline: OTLP/HTTP in on 4318, out to jaeger:4317.
+    const config = readYamlDocs('infra/otel/collector.yaml')[0] as { receivers: { otlp: { protocols: { http: { endpoint: string } } } }; exporters: Record<string, { endpoint: string }>; service: { pipelines: { traces: { receivers: string[]; exporters: string[] } } } };
+    expect(config.receivers.otlp.protocols.http.endpoint).toBe('0.0.0.0:4318');
+    expect(config.service.pipelines.traces.receivers).toEqual(['otlp']);
+    expect(config.service.pipelines.traces.exporters.map((e) => config.exporters[e]!.endpoint)).toEqual(['jaeger:4317']);
+    expect(jaeger.expose).toContain('4317');
   });
 
   it('documents every variable it interpolates in .env.example, and keeps the key file out of git and images', () => {

@@ -108,47 +108,51 @@ export function createProcessor(deps: ProcessorDeps): Processor {
           carrier: envelope.trace,
         })
       : undefined;
-    let running: Promise<unknown>;
-    try {
-      // The handler, its ctx.log lines and any span it makes run inside the run's context.
-      running = span ? context.with(span.context, runJob, undefined, runDeps, def, job, token, ctx, payload) : runJob(runDeps, def, job, token, ctx, payload);
-    } catch (err) {
-      running = Promise.reject(err);
-    }
-    return running.then(
-      (result) => {
-        aborts.jobEnded(job.id ?? '');
-        const seconds = (performance.now() - started) / 1000;
-        if (isSupersededResult(result)) {
-          metrics.record(job.queueName, handlerName, 'superseded', seconds);
-          span?.end('superseded');
+    // The handler, its ctx.log lines, any span it makes and the outcome's log line run inside the run's context.
+    return span ? context.with(span.context, settle) : settle();
+
+    function settle(): Promise<unknown> {
+      let running: Promise<unknown>;
+      try {
+        running = runJob(runDeps, def!, job, token, ctx, payload);
+      } catch (err) {
+        running = Promise.reject(err);
+      }
+      return running.then(
+        (result) => {
+          aborts.jobEnded(job.id ?? '');
+          const seconds = (performance.now() - started) / 1000;
+          if (isSupersededResult(result)) {
+            metrics.record(job.queueName, handlerName, 'superseded', seconds);
+            span?.end('superseded');
+            return result;
+          }
+          metrics.record(job.queueName, handlerName, 'completed', seconds);
+          span?.end('completed');
+          // Every completion is counted in metrics; the log keeps the ones worth reading (slow or
+          // retried) at info, so a busy worker does not spend a tenth of its time logging no-ops.
+          const notable = seconds * 1000 >= NOTABLE_MS || ctx.attempt > 1;
+          if (notable || baseLog.isLevelEnabled('debug')) ctx.log[notable ? 'info' : 'debug']({ type: ctx.type, attempt: ctx.attempt, durationMs: Math.round(seconds * 1000) }, 'job completed');
           return result;
-        }
-        metrics.record(job.queueName, handlerName, 'completed', seconds);
-        span?.end('completed');
-        // Every completion is counted in metrics; the log keeps the ones worth reading (slow or
-        // retried) at info, so a busy worker does not spend a tenth of its time logging no-ops.
-        const notable = seconds * 1000 >= NOTABLE_MS || ctx.attempt > 1;
-        if (notable || baseLog.isLevelEnabled('debug')) ctx.log[notable ? 'info' : 'debug']({ type: ctx.type, attempt: ctx.attempt, durationMs: Math.round(seconds * 1000) }, 'job completed');
-        return result;
-      },
-      (err: unknown) => {
-        aborts.jobEnded(job.id ?? '');
-        const seconds = (performance.now() - started) / 1000;
-        if (err instanceof DelayedError) {
-          metrics.record(job.queueName, handlerName, 'requeued', seconds);
-          span?.end('requeued');
-        } else if (err instanceof UnrecoverableError && err.message === CANCELLED_REASON) {
-          metrics.record(job.queueName, handlerName, 'cancelled', seconds);
-          span?.end('cancelled');
-        } else {
-          const willRetry = !(err instanceof UnrecoverableError) && ctx.attempt < ctx.maxAttempts;
-          metrics.record(job.queueName, handlerName, willRetry ? 'retrying' : 'failed', seconds);
-          span?.end(willRetry ? 'retrying' : 'failed', err);
-          ctx.log.error({ err, type: ctx.type, attempt: ctx.attempt, maxAttempts: ctx.maxAttempts, willRetry, durationMs: Math.round(seconds * 1000) }, 'job failed');
-        }
-        throw err;
-      },
-    );
+        },
+        (err: unknown) => {
+          aborts.jobEnded(job.id ?? '');
+          const seconds = (performance.now() - started) / 1000;
+          if (err instanceof DelayedError) {
+            metrics.record(job.queueName, handlerName, 'requeued', seconds);
+            span?.end('requeued');
+          } else if (err instanceof UnrecoverableError && err.message === CANCELLED_REASON) {
+            metrics.record(job.queueName, handlerName, 'cancelled', seconds);
+            span?.end('cancelled');
+          } else {
+            const willRetry = !(err instanceof UnrecoverableError) && ctx.attempt < ctx.maxAttempts;
+            metrics.record(job.queueName, handlerName, willRetry ? 'retrying' : 'failed', seconds);
+            span?.end(willRetry ? 'retrying' : 'failed', err);
+            ctx.log.error({ err, type: ctx.type, attempt: ctx.attempt, maxAttempts: ctx.maxAttempts, willRetry, durationMs: Math.round(seconds * 1000) }, 'job failed');
+          }
+          throw err;
+        },
+      );
+    }
   };
 }

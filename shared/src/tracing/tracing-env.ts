@@ -36,17 +36,21 @@ export function readTracingEnv(env: NodeJS.ProcessEnv, defaultServiceName: strin
   if (!(PROTOCOLS as readonly string[]).includes(raw)) {
     throw new TracingConfigError(`${name}: must be one of ${PROTOCOLS.join(', ')} (got "${raw}")`);
   }
-  if (endpoint) {
-    try {
-      new URL(endpoint);
-    } catch {
-      const which = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
-      throw new TracingConfigError(`${which}: must be a URL such as http://collector:4318 (got "${endpoint}")`);
-    }
+  if (endpoint && !isHttpUrl(endpoint)) {
+    const which = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+    throw new TracingConfigError(`${which}: must be an http(s) URL such as http://collector:4318 (got "${endpoint}")`);
   }
   return {
     enabled: Boolean(endpoint) && !disabled,
     protocol: raw as TracingEnv['protocol'],
     serviceName: env.OTEL_SERVICE_NAME?.trim() || defaultServiceName,
   };
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
 }

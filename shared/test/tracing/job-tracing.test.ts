@@ -90,6 +90,9 @@ describe('tracing of jobs (SPEC §15)', () => {
     expect(logged).toHaveLength(2);
     expect(logged.every((l) => l.trace_id === traceId)).toBe(true);
     expect(new Set(logged.map((l) => l.span_id))).toEqual(new Set(work.map((w) => w.spanContext().spanId)));
+    // So does the worker's own line about the failed attempt, with the run's span.
+    const failedLine = lines.find((l) => l.msg === 'job failed');
+    expect(failedLine).toMatchObject({ trace_id: traceId, span_id: runs[0]!.spanContext().spanId });
   });
 
   it('marks the last failed attempt failed and a cancelled run cancelled', async () => {
