@@ -1,5 +1,6 @@
 import { createClient, createConfig, type Client } from './generated/client/index.js';
 import { unwrap } from './call.js';
+import { newIdempotencyKey } from './idempotency-key.js';
 import * as op from './operations.js';
 import { DEFAULT_RETRY_POLICY, retryingFetch, type FetchFn, type RetryPolicy } from './retry.js';
 import type {
@@ -113,7 +114,7 @@ export function createJobsClient(options: JobsClientOptions): JobsClient {
     }),
   );
   const call = { client: raw } as const;
-  const idempotencyKey = (given: string | undefined) => given ?? globalThis.crypto.randomUUID();
+  const idempotencyKey = (given: string | undefined) => given ?? newIdempotencyKey();
 
   const getJob = (id: string, o: CallOptions = {}) => unwrap(op.getJob({ ...call, path: { id }, signal: o.signal }));
 
