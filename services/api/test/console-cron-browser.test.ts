@@ -157,6 +157,8 @@ describe('console: cron jobs in a real browser', () => {
     expect(await createThroughForm(page, { name: 'Edit me', pattern: '0 6 * * *' })).toBe(303);
     const row = (await rowNamed('Edit me'))!;
     await page.getByRole('link', { name: 'Edit Edit me' }).click();
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await screenshot(page, 'cron-edit');
     await page.getByLabel('Max attempts').fill('0');
     await page.getByRole('button', { name: 'Save changes' }).click();
     expect(await page.locator('#field-maxAttempts-error').textContent()).toMatch(/1|small|least/i);
@@ -198,6 +200,7 @@ describe('console: cron jobs in a real browser', () => {
       ['/console/cron', 'cron-360'],
       ['/console/cron/new', 'cron-new-360'],
       [`/console/cron/${row.id}`, 'cron-detail-360'],
+      ['/console/cron/00000000-0000-4000-8000-000000000000', 'not-found-360'],
     ] as const) {
       await page.goto(`${base}${path}`);
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);

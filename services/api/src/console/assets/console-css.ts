@@ -32,6 +32,8 @@ h2 { font-size: 1.2rem; margin: 1.5rem 0 0.5rem; }
 .error-summary h2 { margin-top: 0; font-size: 1.1rem; }
 /* relative: visually-hidden text (absolute) stays inside the scroll box instead of widening the page */
 .table-wrap { position: relative; overflow-x: auto; background: #fff; border: 1px solid #d0d5dc; border-radius: 4px; }
+/* a small table (two columns) need not stretch across a wide screen */
+.table-wrap.narrow { max-width: 32rem; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 0.5rem 0.75rem; border-bottom: 1px solid #e3e6ea; vertical-align: top; }
 th { background: #eef0f3; font-weight: 600; white-space: nowrap; }

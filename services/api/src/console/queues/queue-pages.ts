@@ -70,7 +70,7 @@ ${queue.paused ? html`<span class="badge bad">Paused</span>` : html`<span class=
 ${postButton({ action: `${path}/${queue.paused ? 'resume' : 'pause'}`, label: queue.paused ? 'Resume' : 'Pause', context: `queue ${queue.name}`, variant: 'secondary' })}
 <a href="${bullBoardQueueUrl(queue.name)}">Open ${queue.name} in BullBoard</a>
 </div>
-<div class="table-wrap"><table>
+<div class="table-wrap narrow"><table>
 <caption class="visually-hidden">Jobs of queue ${queue.name} by state</caption>
 <thead><tr><th scope="col">State</th><th scope="col" class="num">Jobs</th></tr></thead>
 <tbody>
