@@ -15,7 +15,7 @@ import { findSubscriptionRow, listSubscriptionRows } from '../../webhooks/webhoo
 import { commandContext, type ConsoleApp, type ConsoleContext, type ConsoleDeps } from '../console-env.js';
 import { redirectWithFlash, takeFlash } from '../flash.js';
 import { problemErrors, readForm, safeBack } from '../forms.js';
-import { renderPage } from '../layout.js';
+import { renderPage, type Html } from '../layout.js';
 import { deliveryStats } from './delivery-stats.js';
 import { confirmation, secretShown, subscriptionDetail } from './subscription-detail-page.js';
 import { formValuesFrom, formValuesOf, parseCreateForm, parseUpdateForm, subscriptionForm, subscriptionFormErrors, type SubscriptionFormValues } from './subscription-form.js';
@@ -36,7 +36,7 @@ export function registerSubscriptionRoutes(app: ConsoleApp, deps: ConsoleDeps): 
     if (!row) throw subscriptionNotFound(id);
     return row;
   };
-  const page = (c: ConsoleContext, title: string, body: ReturnType<typeof html>, status: 200 | 400 | 404 = 200) =>
+  const page = (c: ConsoleContext, title: string, body: Html, status: 200 | 400 | 404 = 200) =>
     c.html(renderPage({ title, current: 'webhooks', body, flash: takeFlash(c) }), status);
 
   app.get('/webhooks', async (c) => {
