@@ -25,10 +25,9 @@ export function payloadJsonSchema(name: string, def: AnyJobDefinition): PayloadJ
   try {
     const { $schema: _dialect, $defs, ...schema } = toJSONSchema(def.schema, { io: 'input', unrepresentable: 'any' }) as SchemaObject & { $schema?: string; $defs?: Record<string, SchemaObject> };
     return { schema, defs: $defs ?? {}, required };
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+  } catch {
     return {
-      schema: { type: 'object', additionalProperties: true, description: `handler "${name}" checks its payload with a schema JSON Schema cannot express (${why}); see the handler's documentation` },
+      schema: { type: 'object', additionalProperties: true, description: `handler "${name}" checks its payload with a schema that JSON Schema cannot express; see the handler's documentation` },
       defs: {},
       required,
     };

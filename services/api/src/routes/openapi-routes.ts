@@ -3,6 +3,7 @@ import type { App } from '../app-env.js';
 import { DOCS_ASSETS_PATH, DOCS_CSP, DOCS_HTML, DOCS_INIT_PATH, DOCS_INIT_SCRIPT, DOCS_PATH } from '../docs/docs-page.js';
 import { swaggerUiAsset } from '../docs/swagger-ui-assets.js';
 import { buildOpenApiDocument } from '../openapi/openapi-document.js';
+import { problem } from '../problem.js';
 
 const FOR_A_YEAR = 'public, max-age=31536000, immutable';
 
@@ -42,7 +43,8 @@ export function registerOpenApiRoutes(app: App, handlers: HandlerMap): void {
   app.get(DOCS_INIT_PATH, (c) => c.body(DOCS_INIT_SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' }));
   app.get(`${DOCS_ASSETS_PATH}/:file`, async (c) => {
     const asset = await swaggerUiAsset(c.req.param('file'));
-    if (!asset) return c.notFound();
+    // Not c.notFound(): the app's handler would see this route's pattern and answer 405.
+    if (!asset) return problem(c, 404, { detail: `no docs asset ${c.req.param('file')}` });
     const gzip = /\bgzip\b/.test(c.req.header('accept-encoding') ?? '');
     const headers: Record<string, string> = { 'content-type': asset.contentType, 'cache-control': FOR_A_YEAR, 'x-content-type-options': 'nosniff', vary: 'Accept-Encoding' };
     if (gzip) headers['content-encoding'] = 'gzip';
