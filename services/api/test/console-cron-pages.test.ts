@@ -96,6 +96,25 @@ describe('console: cron pages', () => {
     }
   });
 
+  it('a change made in the console is the API command: logged with the console actor, and the same outbox events (create, update, delete)', async () => {
+    t = await createTestApp({ env: { APP_ENV: 'local' } });
+    const created = await t.app.request('/console/cron', form({ name: 'Audited', pattern: '0 3 * * *', handler: 'echo', payload: '{"message":"x"}', enabled: 'on', maxAttempts: '3', backoffMs: '1000' }));
+    expect(created.status).toBe(303);
+    const row = (await t.database.db.selectFrom('cron_job').selectAll().where('name', '=', 'Audited').executeTakeFirst())!;
+    expect(created.headers.get('location')).toBe(`/console/cron/${row.id}`);
+    expect((await t.app.request(`/console/cron/${row.id}/disable`, form({ back: '/console/cron' }))).headers.get('location')).toBe('/console/cron');
+    expect((await t.app.request(`/console/cron/${row.id}/delete`, form({}))).status).toBe(303);
+    const events = await t.database.db.selectFrom('webhook_outbox').select(['action', 'data']).where('resource', '=', 'cronJob').where('resource_id', '=', row.id).orderBy('id').execute();
+    expect(events.map((e) => e.action)).toEqual(['create', 'update', 'delete']);
+    expect(events[1]!.data).toMatchObject({ id: row.id, name: 'Audited', enabled: false }); // the API's view of the row
+    const logged = t.lines.filter((l) => l['cronJobId'] === row.id).map((l) => [l.msg, l['actor']]);
+    expect(logged).toEqual([
+      ['cron job created', 'console:local'],
+      ['cron job updated', 'console:local'],
+      ['cron job deleted', 'console:local'],
+    ]);
+  });
+
   it('a jobId already taken: 409 with the message under Job id, and the form as typed', async () => {
     t = await createTestApp({ env: { APP_ENV: 'local' } });
     expect((await t.call('POST', '/api/admin/cronJob', { name: 'First', pattern: '0 3 * * *', handler: 'echo', payload: { message: 'x' }, jobId: 'taken-id' })).status).toBe(201);
