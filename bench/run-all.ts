@@ -263,6 +263,34 @@ const BENCHES: BenchSpec[] = [
       return { libLabel: 'service (node services/<svc>/dist/main.js)', baseLabel: 'bare node:http process', rows, notes: [] };
     },
   },
+  {
+    name: 'tracing',
+    about: 'OpenTelemetry tracing: worker jobs/s and HTTP enqueue req/s before tracing landed (git worktree) vs off vs on at sampler ratio 1.0 and 0.1',
+    quick: { BENCH_JOBS: '3000', BENCH_REPS: '1', BENCH_SECONDS: '3', BENCH_WARMUP_SECONDS: '1' },
+    headline(out) {
+      const rows: Row[] = [];
+      for (const [heading, what] of [['## Worker throughput', 'worker jobs/s'], ['## HTTP enqueue', 'HTTP enqueue req/s']] as const) {
+        const table = new Map<string, RegExpExecArray>();
+        for (const l of section(out, heading)) {
+          const m = new RegExp(String.raw`^(before|off|on@1\.0|on@0\.1)\s+(${NUM})\s+(${NUM}%)\s+([\d.]+)\s+([\d.]+x)`).exec(l);
+          if (m) table.set(m[1]!, m);
+        }
+        const before = table.get('before');
+        for (const side of ['off', 'on@1.0', 'on@0.1']) {
+          const m = table.get(side);
+          if (!m || !before) continue;
+          rows.push({ figure: `${what}, tracing ${side} (best)`, lib: m[2]!, base: before[2]!, ratio: m[3]! });
+          rows.push({ figure: `${what}: CPU µs each, tracing ${side} (median)`, lib: m[4]!, base: before[4]!, ratio: m[5]! });
+        }
+      }
+      return {
+        libLabel: 'this checkout (tracing off / on)',
+        baseLabel: 'the commit before tracing',
+        rows,
+        notes: ['Tracing on exports OTLP/HTTP protobuf to a local sink that discards; every run is a child process of its own.'],
+      };
+    },
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------

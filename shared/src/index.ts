@@ -55,3 +55,4 @@ export * from './webhooks/http-delivery.js';
 export * from './webhooks/outbox-relay-loop.js';
 export * from './tracing/index.js';
 export * from './tracing/index.js';
+export * from './tracing/index.js';
