@@ -91,6 +91,23 @@ describe('console webhook pages (forms, actions, log) over HTTP', () => {
     expect((await outboxRows(t)).filter((r) => r.resource === 'webhookSubscription').map((r) => r.action)).toEqual(['create', 'update', 'update']);
   });
 
+  it('the list pages by 20 with a Next page link; a forged cursor answers 400, not a database error', async () => {
+    await t.database.db
+      .insertInto('webhook_subscription')
+      .values(Array.from({ length: 21 }, (_, i) => ({ url: `https://host-${i}.example/x`, events: ['*'], created_at: new Date(Date.now() - (30 - i) * 1000) })))
+      .execute();
+    const rowsOf = (page: string) => [...page.matchAll(/class="mono" id="sub-[^"]+">https:\/\/(host-\d+)\.example</g)].map((m) => m[1]);
+    const first = await (await get('/console/webhooks')).text();
+    expect(rowsOf(first)).toEqual(Array.from({ length: 20 }, (_, i) => `host-${i}`));
+    const next = /<a href="([^"]+)">Next page<\/a>/.exec(first)?.[1];
+    expect(next).toMatch(/^\/console\/webhooks\?cursor=/);
+    const second = await (await get(next!)).text();
+    expect(rowsOf(second)).toEqual(['host-20']);
+    expect(second).toContain('>First page</a>');
+    expect(second).not.toContain('Next page');
+    expect((await get('/console/webhooks?cursor=forged')).status).toBe(400);
+  });
+
   it('a cross-origin form post changes nothing (403)', async () => {
     const row = await create();
     const res = await post(`/console/webhooks/${row.id}/disable`, {}, 'https://evil.example');
@@ -187,6 +204,32 @@ describe('console webhook pages (forms, actions, log) over HTTP', () => {
       // An attempt only under its own subscription's path.
       const other = await create({ url: 'https://other.example/x' });
       expect((await get(`/console/webhooks/${other.id}/deliveries/${failed!.id}`)).status).toBe(404);
+    });
+
+    it('pages hold 20 events; "Older events" keeps the filter and continues where the page ended', async () => {
+      const row = await create();
+      const start = Date.now() - 60_000;
+      await t.database.db
+        .insertInto('webhook_event')
+        .values(
+          Array.from({ length: 25 }, (_, i) =>
+            attempt(row.id, { webhook_id: `evt_${String(i).padStart(2, '0')}`, created_at: new Date(start + i * 1000), ...(i % 5 === 0 ? { success: true, error: null, response_status: 200 } : {}) }),
+          ),
+        )
+        .execute();
+      const eventIds = (page: string) => [...page.matchAll(/<p class="muted">Event <a [^>]*>(evt_\d+)<\/a>/g)].map((m) => m[1]);
+      const first = await (await get(`/console/webhooks/${row.id}/deliveries?outcome=failed`)).text();
+      const failedNewestFirst = Array.from({ length: 25 }, (_, i) => 24 - i).filter((i) => i % 5 !== 0);
+      expect(eventIds(first)).toEqual(failedNewestFirst.map((i) => `evt_${String(i).padStart(2, '0')}`));
+      const older = /<a href="([^"]+)">Older events<\/a>/.exec(first)?.[1];
+      expect(older).toBeUndefined(); // 20 failed events in all: one page
+      const all = await (await get(`/console/webhooks/${row.id}/deliveries`)).text();
+      expect(eventIds(all)).toHaveLength(20);
+      const next = /<a href="([^"]+)">Older events<\/a>/.exec(all)?.[1]?.replaceAll('&amp;', '&');
+      expect(next).toMatch(/^\/console\/webhooks\/[^?]+\/deliveries\?cursor=/);
+      expect(eventIds(await (await get(next!)).text())).toEqual(['evt_04', 'evt_03', 'evt_02', 'evt_01', 'evt_00']);
+      const typed = await (await get(`/console/webhooks/${row.id}/deliveries?type=cronJob.*`)).text();
+      expect(/<a href="([^"]+)">Older events<\/a>/.exec(typed)?.[1]).toMatch(/\?type=cronJob\.\*&amp;cursor=/);
     });
 
     it('Replay queues the event again with the same event id; while disabled it says to enable first and queues nothing', async () => {
