@@ -54,3 +54,5 @@ export * from './webhooks/address-guard.js';
 export * from './webhooks/http-delivery.js';
 export * from './webhooks/outbox-relay-loop.js';
 export * from './tracing/index.js';
+export * from './tracing/index.js';
+export * from './tracing/index.js';
