@@ -69,4 +69,12 @@ describe('console access', () => {
     expect(foreign.status).toBe(403);
     expect(await t.deps.jobs.queues.get('jobs')!.isPaused()).toBe(false);
   });
+
+  it('a form body over 1 MiB is refused with 413 before it is read', async () => {
+    t = await createTestApp({ env: { APP_ENV: 'local' } });
+    const body = `name=${'x'.repeat(1024 * 1024 + 1)}`;
+    const res = await t.app.request('/console/cron', { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' } });
+    expect(res.status).toBe(413);
+    expect(await t.database.db.selectFrom('cron_job').select('id').execute()).toEqual([]);
+  });
 });

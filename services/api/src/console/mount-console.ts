@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { App, AppDeps, AppEnv } from '../app-env.js';
 import { operatorAccess, operatorGuards, type OperatorAccess } from '../middleware/operator-access.js';
 import { CONSOLE_CSS, CONSOLE_CSS_PATH } from './assets/console-css.js';
@@ -14,6 +15,8 @@ import { registerWebhookPages } from './webhooks/webhook-pages.js';
  * never framed (clickjacking a "Delete" button), no `<base>` games.
  */
 const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const MAX_FORM_BYTES = 1024 * 1024;
 
 /**
  * Mounts the console at `/console` (SPEC §17) with BullBoard's access rule (§9): open in local
@@ -35,6 +38,8 @@ export function mountConsole(app: App, deps: AppDeps): OperatorAccess {
   }
   const consoleApp: ConsoleApp = new Hono<ConsoleEnv>({ strict: false }).basePath(CONSOLE_PATH);
   for (const guard of operatorGuards(access)) consoleApp.use('*', guard);
+  // The API's own bound on a body (1 MiB): a form is read whole before it is checked.
+  consoleApp.use('*', bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.html(errorPage(413, `A form may send at most ${MAX_FORM_BYTES} bytes.`), 413) }));
   consoleApp.use('*', async (c, next) => {
     await next();
     c.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
