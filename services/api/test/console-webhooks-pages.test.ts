@@ -201,6 +201,7 @@ describe('console webhook pages (forms, actions, log) over HTTP', () => {
       expect(detail).toContain('upstream &lt;down&gt;');
       expect(detail).toContain('<code>http_5xx</code>');
       expect(detail).toContain('42 ms');
+      expect(detail).toContain('<a href="/bullBoard/queue/jobs/job-1">View job in BullBoard</a>');
       // An attempt only under its own subscription's path.
       const other = await create({ url: 'https://other.example/x' });
       expect((await get(`/console/webhooks/${other.id}/deliveries/${failed!.id}`)).status).toBe(404);

@@ -96,9 +96,9 @@ function nextQuery(query: ParsedLogQuery, cursor: string): string {
  * as stored, its first 4 KB), the error code and the duration.
  *
  * @example
- * attemptDetail(row, attempt)
+ * attemptDetail(row, attempt, bullBoardJobUrl('jobs', attempt.job_id))
  */
-export function attemptDetail(row: WebhookSubscription, a: WebhookEvent): Html {
+export function attemptDetail(row: WebhookSubscription, a: WebhookEvent, jobHref?: string): Html {
   const base = deliveriesPath(row.id);
   return html`<p><a href="${base}">Delivery log of ${urlWithoutSecrets(row.url)}</a> · <a href="${base}?event=${encodeURIComponent(a.webhook_id)}">All attempts of this event</a></p>
 <dl class="facts">
@@ -110,7 +110,7 @@ export function attemptDetail(row: WebhookSubscription, a: WebhookEvent): Html {
 <dt>Response status</dt><dd>${a.response_status ?? html`<span class="muted">none (no response)</span>`}</dd>
 <dt>Error code</dt><dd>${errorCodeText(a.error)}</dd>
 <dt>Duration</dt><dd>${a.duration_ms === null ? html`<span class="muted">not sent</span>` : `${a.duration_ms} ms`}</dd>
-<dt>Job</dt><dd class="mono">${a.job_id ?? html`<span class="muted">none</span>`}</dd>
+<dt>Job</dt><dd>${a.job_id === null ? html`<span class="muted">none</span>` : html`<span class="mono">${a.job_id}</span>${jobHref ? html` <a href="${jobHref}">View job in BullBoard</a>` : ''}`}</dd>
 </dl>
 ${row.enabled ? html`<div class="actions">${postButton({ action: `${attemptPath(row.id, a.id)}/replay`, label: 'Replay this event', variant: 'secondary', hidden: { back: attemptPath(row.id, a.id) } })}</div>` : ''}
 <h2>Request body</h2>

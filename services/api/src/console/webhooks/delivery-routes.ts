@@ -1,8 +1,10 @@
+import { parseJobRef } from '@jobs/shared';
 import { ApiProblem } from '../../problem.js';
 import { findEventRow } from '../../webhooks/webhook-event-repository.js';
 import { replayEvent } from '../../webhooks/webhook-replay.js';
 import { subscriptionNotFound } from '../../webhooks/webhook-subscription-commands.js';
 import { findSubscriptionRow } from '../../webhooks/webhook-subscription-repository.js';
+import { bullBoardJobUrl } from '../bull-board-links.js';
 import { commandContext, type ConsoleApp, type ConsoleDeps } from '../console-env.js';
 import { redirectWithFlash, takeFlash } from '../flash.js';
 import { readForm, safeBack } from '../forms.js';
@@ -43,7 +45,10 @@ export function registerDeliveryRoutes(app: ConsoleApp, deps: ConsoleDeps): void
   app.get('/webhooks/:id/deliveries/:attemptId', async (c) => {
     const row = await load(c.req.param('id'));
     const attempt = await loadAttempt(row.id, c.req.param('attemptId'));
-    return c.html(renderPage({ title: 'Delivery attempt', current: 'webhooks', body: attemptDetail(row, attempt), flash: takeFlash(c) }));
+    // The job id recorded is the caller's reference (`<queue>~<id>` off the default queue); BullBoard wants the queue and BullMQ's id.
+    const job = attempt.job_id === null ? undefined : parseJobRef(attempt.job_id, deps.jobs.queue.name);
+    const jobHref = job ? bullBoardJobUrl(job.queue, job.id) : undefined;
+    return c.html(renderPage({ title: 'Delivery attempt', current: 'webhooks', body: attemptDetail(row, attempt, jobHref), flash: takeFlash(c) }));
   });
 
   app.post('/webhooks/:id/deliveries/:attemptId/replay', async (c) => {
