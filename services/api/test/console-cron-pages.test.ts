@@ -115,6 +115,19 @@ describe('console: cron pages', () => {
     ]);
   });
 
+  it('Redis away: the cron list still shows its rows (last run unknown), the queue page is a 503 page with Retry-After', async () => {
+    t = await createTestApp({ redisUrl: 'redis://127.0.0.1:1', env: { APP_ENV: 'local' } });
+    await t.database.db.insertInto('cron_job').values({ job_id: 'no-redis', name: 'Still listed', pattern: '0 3 * * *', handler: 'echo', payload: { message: 'x' } }).execute();
+    const list = await page('/console/cron');
+    expect(list.status).toBe(200);
+    expect(list.html).toContain('Still listed');
+    expect(list.html).toContain('Unknown (Redis unavailable)');
+    const queues = await t.app.request('/console/queues');
+    expect(queues.status).toBe(503);
+    expect(queues.headers.get('retry-after')).toBe('5');
+    expect(await queues.text()).toContain('the job queue (Redis) is unavailable');
+  });
+
   it('a jobId already taken: 409 with the message under Job id, and the form as typed', async () => {
     t = await createTestApp({ env: { APP_ENV: 'local' } });
     expect((await t.call('POST', '/api/admin/cronJob', { name: 'First', pattern: '0 3 * * *', handler: 'echo', payload: { message: 'x' }, jobId: 'taken-id' })).status).toBe(201);
