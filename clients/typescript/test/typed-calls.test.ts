@@ -16,11 +16,11 @@ describe('typed calls', () => {
     const { code, output } = await tsc('clients/typescript/test/fixtures/tsconfig.json');
     expect(output).toBe('');
     expect(code).toBe(0);
-  }, 60_000);
+  }, 180_000);
 
   it('negative control: an @ts-expect-error on a right call fails the compile', async () => {
     const { code, output } = await tsc('clients/typescript/test/fixtures/tsconfig.control.json');
     expect(code).not.toBe(0);
     expect(output).toContain('TS2578');
-  }, 60_000);
+  }, 180_000);
 });
