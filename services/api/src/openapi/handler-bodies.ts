@@ -108,13 +108,14 @@ function hoistOptions(schemas: Record<string, SchemaObject>, enqueue: SchemaObje
 
 /** `base` with `handler` fixed to one name and `payload` that handler's schema. */
 function variant(base: SchemaObject, handler: string, payload: SchemaObject, payloadRequired: boolean): SchemaObject {
+  const handlerProperty = base.properties?.handler as SchemaObject | undefined;
   const required = new Set([...(base.required ?? []), 'handler', ...(payloadRequired ? ['payload'] : [])]);
   return {
     ...base,
     title: handler,
     properties: {
       ...base.properties,
-      handler: { type: 'string', const: handler },
+      handler: { type: 'string', const: handler, ...(handlerProperty?.description ? { description: handlerProperty.description } : {}) },
       payload,
     },
     required: [...required],
