@@ -4,14 +4,21 @@ import { Gauge, type Registry } from 'prom-client';
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'waiting-children'] as const;
 
 /**
+ * How long a scrape waits for the counts. A queue whose connection never came up (Redis down at
+ * start) does not fail its commands: ioredis queues them, so without a bound the scrape, and
+ * with it every other metric of the process, would hang until Prometheus gives up.
+ */
+export const QUEUE_DEPTH_SCRAPE_TIMEOUT_MS = 1_000;
+
+/**
  * `queue_jobs{queue,state}` for every queue in `queues`: read from Redis when Prometheus scrapes
  * (one `getJobCounts` per queue, all in parallel), not polled. A queue whose Redis does not
- * answer keeps its last values and the scrape still answers. Takes one queue or several.
+ * answer within `timeoutMs` keeps its last values and the scrape still answers. Takes one queue or several.
  *
  * @example
  * registerQueueDepth(registry, jobs.queues.values());
  */
-export function registerQueueDepth(registry: Registry, queues: Queue | Iterable<Queue>): void {
+export function registerQueueDepth(registry: Registry, queues: Queue | Iterable<Queue>, timeoutMs = QUEUE_DEPTH_SCRAPE_TIMEOUT_MS): void {
   const list: Queue[] = isQueue(queues) ? [queues] : [...queues];
   new Gauge({
     name: 'queue_jobs',
@@ -22,7 +29,7 @@ export function registerQueueDepth(registry: Registry, queues: Queue | Iterable<
       await Promise.all(
         list.map(async (queue) => {
           try {
-            const counts = await queue.getJobCounts(...STATES);
+            const counts = await withinMs(queue.getJobCounts(...STATES), timeoutMs);
             for (const state of STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
           } catch {
             // Redis is down: /readyz says so; the scrape keeps working.
@@ -31,6 +38,19 @@ export function registerQueueDepth(registry: Registry, queues: Queue | Iterable<
       );
     },
   });
+}
+
+/** `work`, or a rejection after `ms`; the abandoned call settles later on its own. */
+async function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function isQueue(value: Queue | Iterable<Queue>): value is Queue {
