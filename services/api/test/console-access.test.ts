@@ -51,6 +51,7 @@ describe('console access', () => {
       const anonymous = await t.call('GET', path);
       expect(anonymous.status, path).toBe(401);
       expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic realm="BullBoard"/);
+      expect(anonymous.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
       expect((await t.call('GET', path, undefined, { headers: basic('ops', 'wrong') })).status, path).toBe(401);
       expect((await t.call('GET', path, undefined, { headers: basic('ops', 's3cret-pass') })).status, path).toBeLessThan(400);
     }

@@ -37,9 +37,6 @@ export function mountConsole(app: App, deps: AppDeps): OperatorAccess {
     return access;
   }
   const consoleApp: ConsoleApp = new Hono<ConsoleEnv>({ strict: false }).basePath(CONSOLE_PATH);
-  for (const guard of operatorGuards(access)) consoleApp.use('*', guard);
-  // The API's own bound on a body (1 MiB): a form is read whole before it is checked.
-  consoleApp.use('*', bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.html(errorPage(413, `A form may send at most ${MAX_FORM_BYTES} bytes.`), 413) }));
   consoleApp.use('*', async (c, next) => {
     await next();
     c.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
@@ -48,6 +45,9 @@ export function mountConsole(app: App, deps: AppDeps): OperatorAccess {
     // Pages show live state and may carry a flash cookie's message: never from a cache.
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
   });
+  for (const guard of operatorGuards(access)) consoleApp.use('*', guard);
+  // The API's own bound on a body (1 MiB): a form is read whole before it is checked.
+  consoleApp.use('*', bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.html(errorPage(413, `A form may send at most ${MAX_FORM_BYTES} bytes.`), 413) }));
 
   consoleApp.get(CONSOLE_CSS_PATH.slice(CONSOLE_PATH.length), (c) =>
     c.body(CONSOLE_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=31536000, immutable' }),
