@@ -12,7 +12,7 @@ const credentials = { username: 'ops', password: 'console-pass' };
  * SPEC §17 cron pages in Debian's Chromium: the real API on a socket (console behind basic auth),
  * the real cron scheduler in-process, effects checked in Postgres and Redis.
  */
-describe('console: cron jobs in a real browser', () => {
+describe('console: cron jobs in a real browser', { timeout: 90_000 }, () => {
   const prefix = testPrefix('console-cron');
   let database: TestDatabase;
   let api: ApiService;

@@ -7,7 +7,7 @@ import { startApiService, type ApiService } from '../src/api-service.js';
 import { consoleContext, launchChromium, screenshot, seriousA11yViolations, tabTo } from './helpers/console-browser.js';
 
 /** SPEC §17 queue page in Debian's Chromium (console open: local without credentials), effects checked in Redis. */
-describe('console: queues in a real browser', () => {
+describe('console: queues in a real browser', { timeout: 90_000 }, () => {
   const prefix = testPrefix('console-queues');
   let database: TestDatabase;
   let api: ApiService;
