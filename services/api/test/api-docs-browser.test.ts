@@ -78,6 +78,8 @@ describe('API docs page (Swagger UI from the installed package)', () => {
     });
     page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
 
+    // Generous waits: Chromium parses a 1.8 MB bundle, slow on a busy 2-core CI machine.
+    page.setDefaultTimeout(60_000);
     await page.goto(`${base}/api/docs`);
     const enqueue = page.locator('#operations-jobs-enqueueJob');
     await enqueue.waitFor();
@@ -104,5 +106,5 @@ describe('API docs page (Swagger UI from the installed package)', () => {
     expect(requests).toContain(`${base}/api/openapi.json`);
     expect(problems).toEqual([]);
     await context.close();
-  }, 60_000);
+  }, 150_000);
 });
