@@ -73,6 +73,13 @@ dl.facts dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
 @media (max-width: 40rem) {
   main { padding: 0.75rem; }
+  /* .stack tables become one card per row on a phone, each cell under its column's name (data-label). */
+  .table-wrap.stack { overflow-x: visible; }
+  .stack table, .stack tbody, .stack tr, .stack td { display: block; }
+  .stack thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  .stack tr { border-bottom: 2px solid #d0d5dc; padding: 0.5rem 0; }
+  .stack td { border: 0; padding: 0.25rem 0.75rem; }
+  .stack td[data-label]::before { content: attr(data-label); display: block; font-family: system-ui, sans-serif; font-weight: 600; color: #555d66; font-size: 0.85em; }
   dl.facts { grid-template-columns: 1fr; }
   dl.facts dd { margin-bottom: 0.5rem; }
 }

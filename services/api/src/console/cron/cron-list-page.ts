@@ -6,24 +6,26 @@ import type { LastRun } from './last-run.js';
 
 /**
  * The cron job list: one table row per job (name, pattern, in words with the next 3 runs in
- * UTC, enabled, last run, actions), oldest first, a page at a time. Keyset pages: "Next page"
- * carries the cursor, "First page" goes back to the start.
+ * UTC, enabled, last run, actions), oldest first, a page at a time. On a phone each row is a card
+ * (`.stack`); the explicit ARIA roles keep it a table for screen readers, which a CSS `display`
+ * change would otherwise drop. Keyset pages: "Next page" carries the cursor, "First page" goes
+ * back to the start.
  */
 export function cronListBody(options: { rows: CronJob[]; runs: Map<string, LastRun> | undefined; nextCursor: string | undefined; isFirstPage: boolean; self: string; now: Date }): Html {
   const { rows, runs, now } = options;
   const table = rows.length
-    ? html`<div class="table-wrap"><table>
+    ? html`<div class="table-wrap stack"><table role="table">
 <caption class="visually-hidden">Cron jobs</caption>
-<thead><tr><th scope="col">Name</th><th scope="col">Pattern</th><th scope="col">Schedule (UTC)</th><th scope="col">Enabled</th><th scope="col">Last run</th><th scope="col">Actions</th></tr></thead>
-<tbody>
+<thead role="rowgroup"><tr role="row"><th scope="col" role="columnheader">Name</th><th scope="col" role="columnheader">Pattern</th><th scope="col" role="columnheader">Schedule (UTC)</th><th scope="col" role="columnheader">Enabled</th><th scope="col" role="columnheader">Last run</th><th scope="col" role="columnheader">Actions</th></tr></thead>
+<tbody role="rowgroup">
 ${rows.map(
-  (row) => html`<tr>
-<td><a href="${cronRowPath(row.id)}">${row.name}</a><div class="muted mono">${row.handler}</div></td>
-<td class="mono nowrap">${row.pattern}</td>
-<td>${scheduleCell(row, now)}</td>
-<td>${enabledBadge(row)}</td>
-<td>${lastRunCell(runs?.get(row.id), runs !== undefined)}</td>
-<td>${rowActions(row, options.self)}</td>
+  (row) => html`<tr role="row">
+<td role="cell" data-label="Name"><a href="${cronRowPath(row.id)}">${row.name}</a><div class="muted mono">${row.handler}</div></td>
+<td role="cell" data-label="Pattern" class="mono nowrap">${row.pattern}</td>
+<td role="cell" data-label="Schedule (UTC)">${scheduleCell(row, now)}</td>
+<td role="cell" data-label="Enabled">${enabledBadge(row)}</td>
+<td role="cell" data-label="Last run">${lastRunCell(runs?.get(row.id), runs !== undefined)}</td>
+<td role="cell" data-label="Actions">${rowActions(row, options.self)}</td>
 </tr>`,
 )}
 </tbody>
