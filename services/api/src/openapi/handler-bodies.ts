@@ -60,17 +60,16 @@ function discriminatedUnion(
   build: (p: HandlerPayload) => SchemaObject,
   description: string | undefined,
 ): SchemaObject {
-  const mapping: Record<string, string> = {};
-  const oneOf = payloads.map((p) => {
+  const variants = payloads.map((p) => {
     const name = uniqueName(schemas, `${component}_${p.key}`);
     schemas[name] = build(p);
-    mapping[p.handler] = `#/components/schemas/${name}`;
-    return ref(name);
+    return [p.handler, `#/components/schemas/${name}`] as const;
   });
   return {
     ...(description ? { description } : {}),
-    oneOf,
-    discriminator: { propertyName: 'handler', mapping },
+    oneOf: variants.map(([, target]) => ({ $ref: target })),
+    // fromEntries defines own properties: a handler named `__proto__` is a key, not a prototype.
+    discriminator: { propertyName: 'handler', mapping: Object.fromEntries(variants) },
   };
 }
 
