@@ -235,7 +235,7 @@ describe('infra/k8s manifests (static)', () => {
     const paths = ingress.spec.rules.flatMap((r: { http: { paths: Array<{ path: string; backend: unknown }> } }) => r.http.paths);
     for (const p of paths) expect(p.backend).toEqual({ service: { name: 'jobs-api', port: { name: 'http' } } });
     const exposed = paths.map((p: { path: string }) => p.path);
-    expect(exposed).toEqual(['/api', '/bullBoard', '/.well-known/jwks.json']);
+    expect(exposed).toEqual(['/api', '/bullBoard', '/console', '/.well-known/jwks.json']);
     for (const hidden of HEALTH_PATHS) expect(exposed.some((p: string) => hidden.startsWith(p))).toBe(false);
   });
 
