@@ -11,7 +11,7 @@
  * Env: REDIS_URL, DATABASE_URL, BENCH_JOBS (20000) per worker run, BENCH_REPS (3) per side,
  * BENCH_CONCURRENCY (10) of the worker, BENCH_SECONDS (8) and BENCH_WARMUP_SECONDS (2) per HTTP
  * run, BENCH_CONNECTIONS (50), BENCH_BEFORE_COMMIT (default: the parent of the first tracing
- * commit), BENCH_BEFORE_DIR (/tmp/jobs-before-tracing).
+ * commit), BENCH_BEFORE_DIR (/tmp/jobs-before-tracing), BENCH_MODES (worker,http).
  * Every run is a child process (bench/lib/tracing-child.ts); sides alternate order each rep;
  * headline = best of the reps (other load only slows a run down), CPU = median. Exits 0 whatever
  * the targets say; every key it writes is deleted, the worktree removed.
@@ -38,6 +38,7 @@ const SECONDS = envInt('BENCH_SECONDS', 8);
 const WARMUP_SECONDS = envInt('BENCH_WARMUP_SECONDS', 2, 0);
 const CONNECTIONS = envInt('BENCH_CONNECTIONS', 50);
 const BEFORE_DIR = process.env.BENCH_BEFORE_DIR || '/tmp/jobs-before-tracing';
+const MODES = (process.env.BENCH_MODES || 'worker,http').split(',').map((m) => m.trim());
 const TARGET_OFF = 0.98;
 const TARGET_ON = 0.7;
 
@@ -139,11 +140,12 @@ await runBench(
     console.log(`http: POST /api/admin/job (echo) through startApiService, ${CONNECTIONS} connections, ${SECONDS} s after ${WARMUP_SECONDS} s warm-up; no traceparent sent (each request a root)`);
     console.log(`${REPS} runs per side, order rotated each rep; best rate shown, CPU = median\n`);
 
-    const worker = report('Worker throughput (jobs/s)', 'jobs/s', await measure('worker', BEFORE_DIR, sinkUrl));
-    const http = report('HTTP enqueue (2xx requests/s)', 'req/s', await measure('http', BEFORE_DIR, sinkUrl));
+    const measured: [string, Record<Side, number>][] = [];
+    if (MODES.includes('worker')) measured.push(['worker', report('Worker throughput (jobs/s)', 'jobs/s', await measure('worker', BEFORE_DIR, sinkUrl))]);
+    if (MODES.includes('http')) measured.push(['http enqueue', report('HTTP enqueue (2xx requests/s)', 'req/s', await measure('http', BEFORE_DIR, sinkUrl))]);
     console.log(`sink: ${fmtInt(exports)} OTLP exports received, ${fmtInt(exportedBytes / 1024)} KiB`);
     console.log('## Targets');
-    for (const [name, best] of [['worker', worker], ['http enqueue', http]] as const) {
+    for (const [name, best] of measured) {
       console.log(`  ${verdict(best.off / best.before >= TARGET_OFF)}  ${name} off: ${fmtPct(best.off / best.before)} of before (target ≥ ${fmtPct(TARGET_OFF)})`);
       console.log(`  ${verdict(best['on@1.0'] / best.before >= TARGET_ON)}  ${name} on@1.0: ${fmtPct(best['on@1.0'] / best.before)} of before (target ≥ ${fmtPct(TARGET_ON)})`);
       console.log(`  info  ${name} on@0.1: ${fmtPct(best['on@0.1'] / best.before)} of before`);

@@ -92,8 +92,9 @@ export function startRunSpan(tracer: Tracer, info: RunInfo): RunSpan {
     `process ${info.queue}`,
     {
       kind: SpanKind.CONSUMER,
+      // Written out, not spread from a shared object: this runs once per job.
       attributes: {
-        ...MESSAGING_SYSTEM,
+        'messaging.system': 'bullmq',
         'messaging.operation.type': 'process',
         'messaging.operation.name': 'process',
         'messaging.destination.name': info.queue,

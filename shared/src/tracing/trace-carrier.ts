@@ -1,5 +1,4 @@
 import { context, isSpanContextValid, propagation, ROOT_CONTEXT, trace, type Context } from '@opentelemetry/api';
-import { z } from 'zod';
 
 /**
  * A W3C trace context as stored with work that continues elsewhere: in a job's data (so its runs
@@ -9,9 +8,6 @@ export interface TraceCarrier {
   traceparent: string;
   tracestate?: string;
 }
-
-/** Accepts what {@link carrierOf} writes; anything else in stored data is ignored, not an error. */
-export const traceCarrierSchema = z.object({ traceparent: z.string().max(64), tracestate: z.string().max(512).optional() });
 
 /**
  * The W3C headers of `ctx` (default: the active context), or undefined when it holds no valid
@@ -30,8 +26,15 @@ export function carrierOf(ctx: Context = context.active()): TraceCarrier | undef
   return out.tracestate ? { traceparent: out.traceparent, tracestate: out.tracestate } : { traceparent: out.traceparent };
 }
 
-/** The context a stored carrier continues, or the root context for none (a new trace). */
+/**
+ * The context a stored carrier continues, or the root context for none (a new trace). Runs once
+ * per job run: a plain shape check rather than a schema parse; the propagator validates the
+ * `traceparent` itself (a malformed one yields the root context).
+ */
 export function contextOf(carrier: unknown): Context {
-  const parsed = traceCarrierSchema.safeParse(carrier);
-  return parsed.success ? propagation.extract(ROOT_CONTEXT, parsed.data) : ROOT_CONTEXT;
+  if (typeof carrier !== 'object' || carrier === null) return ROOT_CONTEXT;
+  const { traceparent, tracestate } = carrier as { traceparent?: unknown; tracestate?: unknown };
+  if (typeof traceparent !== 'string' || traceparent.length > 64) return ROOT_CONTEXT;
+  const headers: TraceCarrier = typeof tracestate === 'string' && tracestate.length <= 512 ? { traceparent, tracestate } : { traceparent };
+  return propagation.extract(ROOT_CONTEXT, headers);
 }
