@@ -54,5 +54,3 @@ export * from './webhooks/address-guard.js';
 export * from './webhooks/http-delivery.js';
 export * from './webhooks/outbox-relay-loop.js';
 export * from './tracing/index.js';
-export * from './tracing/index.js';
-export * from './tracing/index.js';

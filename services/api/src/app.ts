@@ -9,8 +9,6 @@ import { apiCors } from './middleware/cors.js';
 import { jsonBody } from './middleware/json-body.js';
 import { requestContext } from './middleware/request-context.js';
 import { tracing } from './middleware/tracing.js';
-import { tracing } from './middleware/tracing.js';
-import { tracing } from './middleware/tracing.js';
 import { markUnmatched, requestMetrics } from './middleware/request-metrics.js';
 import { problem } from './problem.js';
 import { registerCronJobRoutes } from './routes/cron-job-routes.js';
@@ -43,8 +41,6 @@ export function createApp(deps: AppDeps): App {
   registerQueueDepth(deps.metrics, deps.jobs.queues.values());
   // First, so it times everything and sees the final status (onError's 500s included).
   app.use('*', requestMetrics(deps.metrics));
-  app.use('*', tracing());
-  app.use('*', tracing());
   app.use('*', tracing());
   app.use('*', requestContext(deps.log));
   // Before auth: a browser's preflight carries no token (opt-in, CORS_ORIGINS).
