@@ -14,7 +14,8 @@ export function apiCors(origins: readonly string[]): MiddlewareHandler<AppEnv> |
   return cors({
     origin: (origin) => (allowed.has(origin) ? origin : null),
     allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
-    allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+    // traceparent/tracestate: a traced web app's calls join its trace (SPEC §15).
+    allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id', 'traceparent', 'tracestate'],
     // What the client reads from an answer: its request id for errors, and when to retry.
     exposeHeaders: ['X-Request-Id', 'Retry-After'],
     maxAge: 600,
