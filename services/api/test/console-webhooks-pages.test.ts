@@ -80,9 +80,9 @@ describe('console webhook pages (forms, actions, log) over HTTP', () => {
   it('disable and enable: the row, its reason and the outbox follow; the list shows the state with its reason', async () => {
     const row = await create();
     expect((await post(`/console/webhooks/${row.id}/disable`, { back: '/console/webhooks' })).headers.get('location')).toBe('/console/webhooks');
-    expect((await subscriptions())[0]).toMatchObject({ enabled: false, disabled_reason: 'disabled through the API by console:ops' });
+    expect((await subscriptions())[0]).toMatchObject({ enabled: false, disabled_reason: 'disabled in the console by ops' });
     const list = await (await get('/console/webhooks')).text();
-    expect(list).toContain('<span class="badge bad">Disabled</span> <span>disabled through the API by console:ops</span>');
+    expect(list).toContain('<span class="badge bad">Disabled</span> <span>disabled in the console by ops</span>');
     expect(list).toMatch(/<button type="submit" class="secondary"[^>]*>Enable<span class="visually-hidden"> https:\/\/example.com<\/span><\/button>/);
 
     // A back link to another site is not followed.

@@ -27,7 +27,8 @@ const RESOURCE = 'webhookSubscription';
 export const subscriptionNotFound = (id: string) => new ApiProblem(404, { detail: `no webhook subscription ${id}` });
 
 /** Why an admin turned a subscription off (the breaker writes its own reason). */
-const disabledBy = (actor: string) => `disabled through the API by ${actor}`;
+// Console actors are `console:<user>` (or `console:local` when it is open without sign-in).
+const disabledBy = (actor: string) => (actor.startsWith('console:') ? `disabled in the console by ${actor.slice('console:'.length)}` : `disabled through the API by ${actor}`);
 
 /**
  * Creates a subscription with a new Standard Webhooks secret (stored encrypted) and, in the same
