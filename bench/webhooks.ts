@@ -30,19 +30,11 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { pino } from 'pino';
-import {
-  createDatabase,
-  createJobClient,
-  createLogger,
-  generateSubscriptionSecret,
-  jobHandlers,
-  loadConfig,
-  loadSigningKeys,
-  loadWebhookSecretBox,
-  requestBodyOf,
-  type DatabaseHandle,
-  type JobClient,
-} from '../shared/src/index.js';
+import { createJobClient, jobHandlers, type JobClient } from '../shared/src/index.js';
+import { generateSubscriptionSecret, loadSigningKeys, loadWebhookSecretBox, requestBodyOf } from '../shared/src/webhooks/index.js';
+import { createDatabase, type DatabaseHandle } from '../shared/src/db/index.js';
+import { loadConfig } from '../shared/src/config/index.js';
+import { createLogger } from '../shared/src/logger/index.js';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/db.js';
 import { saveCpuProfile, summarizeCpuProfile } from './lib/cpu-profile.js';
 import { startReceiverChild, type ReceiverChild } from './lib/receiver-child.js';

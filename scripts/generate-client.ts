@@ -13,21 +13,13 @@ import { parseArgs } from 'node:util';
 import { createClient } from '@hey-api/openapi-ts';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import {
-  closeRedis,
-  createJobClient,
-  createLogger,
-  createMetricsRegistry,
-  createRedis,
-  jobHandlers,
-  loadConfig,
-  loadSigningKeys,
-  loadWebhookSecretBox,
-  redisKeys,
-  type Database,
-  type HandlerMap,
-  type JobClient,
-} from '@jobs/shared';
+import { createJobClient, jobHandlers, type HandlerMap, type JobClient } from '@jobs/shared';
+import { loadSigningKeys, loadWebhookSecretBox } from '@jobs/shared/webhooks';
+import type { Database } from '@jobs/shared/db';
+import { loadConfig } from '@jobs/shared/config';
+import { createLogger } from '@jobs/shared/logger';
+import { closeRedis, createRedis, redisKeys } from '@jobs/shared/redis';
+import { createMetricsRegistry } from '@jobs/shared/metrics';
 import { createApp } from '../services/api/src/app.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -2,7 +2,12 @@
 // and scheduler, embedded PGlite unless DATABASE_URL is set, and Redis at REDIS_URL or a
 // private redis-server when nothing answers there.
 import { resolve } from 'node:path';
-import { createDatabase, createLogger, createMetricsRegistry, loadConfigOrExit, migrateToLatest, onShutdownSignal, scopedLogger, startTracingOrExit } from '@jobs/shared';
+import { createDatabase, migrateToLatest } from '@jobs/shared/db';
+import { loadConfigOrExit } from '@jobs/shared/config';
+import { createLogger, scopedLogger } from '@jobs/shared/logger';
+import { onShutdownSignal } from '@jobs/shared/process';
+import { createMetricsRegistry } from '@jobs/shared/metrics';
+import { startTracingOrExit } from '@jobs/shared/tracing';
 import { startApiService } from '../services/api/src/api-service.js';
 import { startSchedulerService } from '../services/scheduler/src/scheduler-service.js';
 import { startWorkerService } from '../services/worker/src/worker-service.js';

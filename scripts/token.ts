@@ -3,7 +3,7 @@
 // always carries `exp` (now + ttl): the API refuses tokens without one.
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
-import { loadConfigOrExit } from '@jobs/shared';
+import { loadConfigOrExit } from '@jobs/shared/config';
 
 const { values } = parseArgs({
   options: {

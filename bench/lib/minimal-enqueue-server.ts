@@ -6,7 +6,7 @@
  */
 import type { JobsOptions, Queue } from 'bullmq';
 import { Hono } from 'hono';
-import { makeEnvelope } from '../../shared/src/index.js';
+import { makeEnvelope } from '../../shared/src/jobs/index.js';
 import { serveApp, type BareServer } from './bare-server.js';
 
 export const MINIMAL_PATH = '/enqueue';

@@ -10,7 +10,9 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { createLogger, createMetricsRegistry, createWorker, makeJob } from '@jobs/shared';
+import { createWorker, makeJob } from '@jobs/shared';
+import { createLogger } from '@jobs/shared/logger';
+import { createMetricsRegistry } from '@jobs/shared/metrics';
 
 export interface WorkerChildReport {
   fromNs: string;

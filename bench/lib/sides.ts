@@ -5,7 +5,9 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { createLogger, createWorker, makeEnvelope, makeJob, toBullJobOptions, type Logger } from '../../shared/src/index.js';
+import { createWorker, makeJob } from '../../shared/src/index.js';
+import { makeEnvelope, toBullJobOptions } from '../../shared/src/jobs/index.js';
+import { createLogger, type Logger } from '../../shared/src/logger/index.js';
 
 export const QUEUE_NAME = 'jobs';
 export const HANDLER = 'noop';

@@ -5,7 +5,7 @@
  * thread pool; process CPU time counts every thread.
  */
 import { performance } from 'node:perf_hooks';
-import { standardSignature, webhookHeaders, type SigningKey, type WebhookSecretBox } from '../../shared/src/index.js';
+import { standardSignature, webhookHeaders, type SigningKey, type WebhookSecretBox } from '../../shared/src/webhooks/index.js';
 
 export interface SignCost {
   ops: number;

@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Job, Worker } from 'bullmq';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
-import type { SigningKey, WebhookRuntime } from '../../shared/src/index.js';
+import type { SigningKey, WebhookRuntime } from '../../shared/src/webhooks/index.js';
 
 export const STAGES = ['select', 'sign', 'post', 'insert', 'update', 'job'] as const;
 export type Stage = (typeof STAGES)[number];

@@ -14,26 +14,12 @@ import { Redis } from 'ioredis';
 import { Webhook } from 'standardwebhooks';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import {
-  createMetricsRegistry,
-  createWebhookHttpClient,
-  createWebhookMetrics,
-  generateSubscriptionSecret,
-  createWorker,
-  jobHandlers,
-  jwks,
-  makeEnvelope,
-  relayOutbox,
-  toBullJobOptions,
-  verifyWebhook,
-  type Config,
-  type Database,
-  type JobClient,
-  type SendWebhookPayload,
-  type SigningKey,
-  type WebhookRuntime,
-  type WebhookSecretBox,
-} from '../../shared/src/index.js';
+import { createWorker, jobHandlers, verifyWebhook, type JobClient } from '../../shared/src/index.js';
+import { makeEnvelope, toBullJobOptions } from '../../shared/src/jobs/index.js';
+import { createWebhookHttpClient, createWebhookMetrics, generateSubscriptionSecret, jwks, relayOutbox, type SendWebhookPayload, type SigningKey, type WebhookRuntime, type WebhookSecretBox } from '../../shared/src/webhooks/index.js';
+import type { Database } from '../../shared/src/db/index.js';
+import type { Config } from '../../shared/src/config/index.js';
+import { createMetricsRegistry } from '../../shared/src/metrics/index.js';
 import { startCpuProfile, type CpuProfile } from './cpu-profile.js';
 import type { ReceiverChild, ReceiverStats } from './receiver-child.js';
 import { deleteKeysUnder } from './redis-cleanup.js';

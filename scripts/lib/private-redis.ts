@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRedis } from '@jobs/shared';
+import { createRedis } from '@jobs/shared/redis';
 import { freePort } from './free-port.js';
 
 /**

@@ -1,56 +1,40 @@
-export * from './config/config.js';
-export { envSchema, type Env } from './config/env-schema.js';
-export * from './logger/logger.js';
-export * from './redis/connection.js';
-export * from './redis/namespace.js';
-export * from './redis/connection-errors.js';
-export * from './jobs/types.js';
-export * from './jobs/errors.js';
-export * from './jobs/make-job.js';
-export { JobLimitOptionError, type ConcurrencyOption, type RateLimitOption, type LimitsView } from './jobs/limits/limit-options.js';
-export * from './jobs/envelope.js';
-export * from './jobs/payload.js';
-export * from './jobs/job-options.js';
-export * from './jobs/job-info.js';
-export * from './jobs/job-client.js';
-export * from './jobs/enqueue-bulk.js';
-export * from './jobs/queues.js';
-export * from './jobs/worker.js';
-export * from './jobs/processor.js';
-export * from './jobs/enqueue.js';
-export * from './jobs/handlers/index.js';
-export * from './process/readiness.js';
-export * from './process/health-server.js';
-export * from './process/shutdown.js';
-export * from './db/index.js';
-export * from './jobs/abort/abort-reason.js';
-export * from './jobs/cancel-job.js';
-export * from './metrics/registry.js';
-export * from './jobs/job-metrics.js';
-export * from './metrics/queue-depth.js';
-export * from './metrics/merge-registries.js';
-export * from './cron/cron-pattern.js';
-export * from './cron/cron-changes.js';
-export * from './redis/token-lock.js';
-export * from './scheduler/leader-lock.js';
-export * from './scheduler/scheduler-spec.js';
-export * from './scheduler/reconcile.js';
-export * from './scheduler/scheduler-metrics.js';
-export * from './scheduler/scheduler.js';
-export * from './scheduler/builtin-schedules.js';
-export * from './webhooks/webhook-event.js';
-export * from './webhooks/outbox.js';
-export * from './webhooks/outbox-relay.js';
-export * from './webhooks/send-webhook-payload.js';
-export * from './webhooks/webhook-metrics.js';
-export * from './webhooks/webhook-runtime.js';
-export * from './webhooks/signing-keys.js';
-export * from './webhooks/signature.js';
-export * from './webhooks/secret-box.js';
-export * from './webhooks/secret-key-text.js';
-export * from './webhooks/subscription-secret.js';
-export * from './webhooks/verify-webhook.js';
-export * from './webhooks/address-guard.js';
-export * from './webhooks/http-delivery.js';
-export * from './webhooks/outbox-relay-loop.js';
-export * from './tracing/index.js';
+/**
+ * `@jobs/shared`: what an application needs to define handlers, enqueue jobs, run a worker and
+ * verify the webhooks Jobs sends. Documented in docs/library.md. Everything else (config, logger,
+ * database, scheduler, webhook delivery internals, Redis helpers) lives behind subpath exports
+ * (`@jobs/shared/jobs`, `/config`, `/db`, …) used by the three services; those may change in any release.
+ */
+
+// Defining handlers
+export { makeJob, makeSingletonJob, makeSupersedingJob, type MakeJobOptions, type SingletonJobOptions } from './jobs/make-job.js';
+export type { JobContext, JobServices, JobDefinition, AnyJobDefinition, HandlerMap, HandlerRegistry, PayloadOf, JobType, EnqueueOptions } from './jobs/types.js';
+export type { ConcurrencyOption, RateLimitOption } from './jobs/limits/limit-options.js';
+export { jobHandlers, JobHandlerName, type JobPayloads } from './jobs/handlers/index.js';
+export { AbortReason } from './jobs/abort/abort-reason.js';
+
+// Enqueueing
+export { createJobClient, type CreateJobClientOptions, type JobClient } from './jobs/job-client.js';
+export { enqueueJob, getDefaultJobClient, closeDefaultJobClient } from './jobs/enqueue.js';
+export { MAX_BATCH_JOBS, type BulkJob } from './jobs/enqueue-bulk.js';
+export { jobRef, parseJobRef, type JobLocation } from './jobs/queues.js';
+export type { JobInfo } from './jobs/job-info.js';
+export type { CancelResult } from './jobs/cancel-job.js';
+
+// The worker
+export { createWorker, type CreateWorkerOptions, type JobWorker } from './jobs/worker.js';
+
+// Errors
+export {
+  UnknownHandlerError,
+  JobPayloadError,
+  JobOptionsError,
+  QueueUnavailableError,
+  DependencyUnavailableError,
+  RateLimitedError,
+  type PayloadIssue,
+} from './jobs/errors.js';
+export { JobLimitOptionError } from './jobs/limits/limit-options.js';
+export { BatchJobError } from './jobs/enqueue-bulk.js';
+
+// Receiving webhooks
+export { verifyWebhook, WebhookVerificationError, type VerifyWebhookOptions, type WebhookVerificationReason, type WebhookPublicJwk } from './webhooks/verify-webhook.js';

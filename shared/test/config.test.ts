@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/index.js';
+import { ConfigError, loadConfig } from '../src/config/index.js';
 
 const pg = 'postgres://postgres@127.0.0.1:5432/test';
 

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { createDatabase } from '../src/index.js';
+import { createDatabase } from '../src/db/index.js';
 import { sleepUntil, startTcpProxy } from '../../test/helpers/index.js';
 
 // Postgres going away (a restart, a failover) must fail the queries that needed it, never the process.

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, createDatabase, isDatabaseUnavailable, loadConfig, openServiceDatabase, type Database, type DatabaseHandle } from '../src/index.js';
+import { createDatabase, isDatabaseUnavailable, openServiceDatabase, type Database, type DatabaseHandle } from '../src/db/index.js';
+import { ConfigError, loadConfig } from '../src/config/index.js';
 import { captureLogger, sleepUntil, startTcpProxy, type TcpProxy } from '../../test/helpers/index.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

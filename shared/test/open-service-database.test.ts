@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig, openServiceDatabase } from '../src/index.js';
+import { openServiceDatabase } from '../src/db/index.js';
+import { loadConfig } from '../src/config/index.js';
 import { captureLogger, sleepUntil, startTcpProxy, type TcpProxy } from '../../test/helpers/index.js';
 import { freePort } from '../../scripts/lib/free-port.js';
 

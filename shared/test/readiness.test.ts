@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkReadiness, readinessBody, startHealthServer } from '../src/index.js';
+import { checkReadiness, readinessBody, startHealthServer } from '../src/process/index.js';
 
 describe('checkReadiness', () => {
   it('names failing and hung checks, keeping their reasons for the log only', async () => {

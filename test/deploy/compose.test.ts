@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, readTracingEnv } from '../../shared/src/index.js';
+import { loadConfig } from '../../shared/src/config/index.js';
+import { readTracingEnv } from '../../shared/src/tracing/index.js';
 import { CONFIG_ENV_NAMES, readText, readYamlDocs, root, SERVICE_NAMES, SERVICES, WORKER_ABORT_GRACE_MS } from './lib/deployment.js';
 
 // docker compose cannot run here (no engine): the file is read as compose reads it, and checked.
@@ -51,7 +52,7 @@ function interpolate(value: string, vars: Record<string, string>): string {
     return op === '-' ? (arg ?? '') : '';
   });
 }
-const envOf = (svc: ComposeService, vars = filledEnv) =>
+const envOf = (svc: ComposeService, vars: Record<string, string> = filledEnv) =>
   Object.fromEntries(Object.entries(svc.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), vars)]));
 /** The variables the config module reads: OpenTelemetry's own (`OTEL_*`) are read by tracing (SPEC §15). */
 const configKeys = (env: Record<string, string>) => Object.keys(env).filter((k) => !k.startsWith('OTEL_'));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/lib/free-port.js';
-import { createDatabase } from '../../shared/src/index.js';
+import { createDatabase } from '../../shared/src/db/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { cleanupPrefix, testPrefix, TEST_REDIS_URL } from '../helpers/index.js';
 import { copyArgs, execForm, parseDockerfile, stageEnv, type Dockerfile, type Stage } from './lib/dockerfile.js';

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parser } from '@prometheus-io/lezer-promql';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig, queuePrefix } from '../../shared/src/index.js';
+import { loadConfig } from '../../shared/src/config/index.js';
+import { queuePrefix } from '../../shared/src/redis/index.js';
 import { CONFIG_ENV_NAMES, HEALTH_PATHS, parseYamlDocs, readText, readYamlDocs, root, SERVICE_NAMES, SERVICES, WORKER_ABORT_GRACE_MS } from './lib/deployment.js';
 import { applyReplacePatch, kubectlAvailable, kustomizeBuild, kustomizeResources, validateManifest, type Manifest } from './lib/kubernetes.js';
 

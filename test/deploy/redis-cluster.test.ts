@@ -6,22 +6,11 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/lib/free-port.js';
-import {
-  closeRedis,
-  ConfigError,
-  createJobClient,
-  createRedis,
-  createWorker,
-  hasHashTag,
-  loadConfig,
-  parseRedisUrl,
-  publishCronChanged,
-  queuePrefix,
-  redisKeys,
-  startCronScheduler,
-  type JobClient,
-  type JobWorker,
-} from '../../shared/src/index.js';
+import { createJobClient, createWorker, type JobClient, type JobWorker } from '../../shared/src/index.js';
+import { ConfigError, hasHashTag, loadConfig } from '../../shared/src/config/index.js';
+import { closeRedis, createRedis, parseRedisUrl, queuePrefix, redisKeys } from '../../shared/src/redis/index.js';
+import { publishCronChanged } from '../../shared/src/cron/index.js';
+import { startCronScheduler } from '../../shared/src/scheduler/index.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { allTestHandlers } from '../fixtures/test-handlers.js';
 import { queueHandlers } from '../fixtures/queue-handlers.js';

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../../shared/src/index.js';
+import { createLogger, type Logger } from '../../shared/src/logger/index.js';
 
 export interface CapturedLog {
   level: number;

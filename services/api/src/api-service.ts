@@ -2,26 +2,13 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Kysely } from 'kysely';
-import {
-  closeRedis,
-  createJobClient,
-  createMetricsRegistry,
-  createRedis,
-  jobHandlers,
-  backfillSubscriptionSecrets,
-  loadSigningKeys,
-  loadWebhookSecretBox,
-  isClusterUrl,
-  queuePrefix,
-  redisKeys,
-  scopedLogger,
-  type Config,
-  type Database,
-  type HandlerMap,
-  type JobClient,
-  type Logger,
-  type Registry,
-} from '@jobs/shared';
+import { createJobClient, jobHandlers, type HandlerMap, type JobClient } from '@jobs/shared';
+import { backfillSubscriptionSecrets, loadSigningKeys, loadWebhookSecretBox } from '@jobs/shared/webhooks';
+import type { Database } from '@jobs/shared/db';
+import type { Config } from '@jobs/shared/config';
+import { scopedLogger, type Logger } from '@jobs/shared/logger';
+import { closeRedis, createRedis, isClusterUrl, queuePrefix, redisKeys } from '@jobs/shared/redis';
+import { createMetricsRegistry, type Registry } from '@jobs/shared/metrics';
 import { createApp } from './app.js';
 import { resolveAuth } from './auth/auth-policy.js';
 

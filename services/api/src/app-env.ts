@@ -1,7 +1,14 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
-import type { Config, Database, HandlerMap, JobClient, Logger, ReadinessCheck, RedisKeys, Registry, SigningKeys, WebhookSecretBox } from '@jobs/shared';
+import type { HandlerMap, JobClient } from '@jobs/shared';
+import type { SigningKeys, WebhookSecretBox } from '@jobs/shared/webhooks';
+import type { Database } from '@jobs/shared/db';
+import type { Config } from '@jobs/shared/config';
+import type { Logger } from '@jobs/shared/logger';
+import type { RedisKeys } from '@jobs/shared/redis';
+import type { ReadinessCheck } from '@jobs/shared/process';
+import type { Registry } from '@jobs/shared/metrics';
 import type { TokenVerifier } from './auth/token-verifier.js';
 
 /** Everything the API's routes need, handed in so tests can build the app in-process. */

@@ -1,5 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { registerQueueDepth } from '@jobs/shared';
+import { registerQueueDepth } from '@jobs/shared/metrics';
 import { authorizeAdminApi } from './auth/require-scope.js';
 import { mountBullBoard } from './bull-board/mount-bull-board.js';
 import { mountConsole } from './console/mount-console.js';

@@ -1,6 +1,8 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { BatchJobError, isDatabaseUnavailable, JobOptionsError, JobPayloadError, QueueUnavailableError, UnknownHandlerError, type Logger } from '@jobs/shared';
+import { BatchJobError, JobOptionsError, JobPayloadError, QueueUnavailableError, UnknownHandlerError } from '@jobs/shared';
+import { isDatabaseUnavailable } from '@jobs/shared/db';
+import type { Logger } from '@jobs/shared/logger';
 import { ApiProblem, problem } from './problem.js';
 import { badRequest } from './validation-hook.js';
 

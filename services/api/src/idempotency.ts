@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QueueUnavailableError, toBullJobOptions, type EnqueueOptions, type HandlerMap, type RedisKeys } from '@jobs/shared';
+import { QueueUnavailableError, type EnqueueOptions, type HandlerMap } from '@jobs/shared';
+import { toBullJobOptions } from '@jobs/shared/jobs';
+import type { RedisKeys } from '@jobs/shared/redis';
 
 /**
  * How long the key's record (body hash → job id) is kept, from the first request (as Stripe does).

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../shared/src/index.js';
+import { loadConfig } from '../../../shared/src/config/index.js';
 import { spawnTs } from '../../../test/helpers/index.js';
 import { createTokenVerifier } from '../src/auth/token-verifier.js';
 

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../shared/src/index.js';
+import { loadConfig } from '../../../shared/src/config/index.js';
 import { captureLogger } from '../../../test/helpers/index.js';
 import { AuthNotConfiguredError, resolveAuth } from '../src/auth/auth-policy.js';
 import { createTokenVerifier } from '../src/auth/token-verifier.js';

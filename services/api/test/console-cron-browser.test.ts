@@ -1,6 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJobClient, isBuiltinScheduleId, jobHandlers, loadConfig, startCronScheduler, type CronScheduler, type JobClient } from '../../../shared/src/index.js';
+import { createJobClient, jobHandlers, type JobClient } from '../../../shared/src/index.js';
+import { loadConfig } from '../../../shared/src/config/index.js';
+import { isBuiltinScheduleId, startCronScheduler, type CronScheduler } from '../../../shared/src/scheduler/index.js';
 import { captureLogger, cleanupPrefix, sleepUntil, testPrefix, TEST_REDIS_URL } from '../../../test/helpers/index.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db.js';
 import { startApiService, type ApiService } from '../src/api-service.js';

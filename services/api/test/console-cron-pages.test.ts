@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWorker, jobHandlers, startCronScheduler, type HandlerMap, type JobWorker } from '../../../shared/src/index.js';
+import { createWorker, jobHandlers, type HandlerMap, type JobWorker } from '../../../shared/src/index.js';
+import { startCronScheduler } from '../../../shared/src/scheduler/index.js';
 import { captureLogger, sleepUntil, TEST_REDIS_URL } from '../../../test/helpers/index.js';
 import { testHandlers } from '../../../test/fixtures/test-handlers.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';

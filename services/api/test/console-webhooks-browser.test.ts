@@ -3,15 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createJobClient,
-  createMetricsRegistry,
-  createWorker,
-  jobHandlers,
-  loadConfig,
-  type JobClient,
-  type JobWorker,
-} from '../../../shared/src/index.js';
+import { createJobClient, createWorker, jobHandlers, type JobClient, type JobWorker } from '../../../shared/src/index.js';
+import { loadConfig } from '../../../shared/src/config/index.js';
+import { createMetricsRegistry } from '../../../shared/src/metrics/index.js';
 import { startReceiver, type Receiver } from '../../../shared/test/webhooks/receiver.js';
 import { captureLogger, cleanupPrefix, sleepUntil, testPrefix, TEST_REDIS_URL } from '../../../test/helpers/index.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db.js';

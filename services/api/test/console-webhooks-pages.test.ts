@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewWebhookEvent, SendWebhookPayload } from '../../../shared/src/index.js';
+import type { SendWebhookPayload } from '../../../shared/src/webhooks/index.js';
+import type { NewWebhookEvent } from '../../../shared/src/db/index.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 import { outboxRows } from './helpers/rows.js';
 

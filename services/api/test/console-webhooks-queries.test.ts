@@ -1,6 +1,6 @@
 import { CompiledQuery, sql, type KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { NewWebhookEvent } from '../../../shared/src/index.js';
+import type { NewWebhookEvent } from '../../../shared/src/db/index.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db.js';
 import { deliveryLog, type LoggedEvent } from '../src/console/webhooks/delivery-log.js';
 import { parseLogQuery } from '../src/console/webhooks/delivery-log-filter.js';

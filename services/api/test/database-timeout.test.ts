@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDatabase, createMetricsRegistry, type DatabaseHandle } from '../../../shared/src/index.js';
+import { createDatabase, type DatabaseHandle } from '../../../shared/src/db/index.js';
+import { createMetricsRegistry } from '../../../shared/src/metrics/index.js';
 import { sleepUntil, startTcpProxy, type TcpProxy } from '../../../test/helpers/index.js';
 import { createApp } from '../src/app.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';

@@ -1,7 +1,9 @@
 import { SignJWT } from 'jose';
 import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeRedis, createJobClient, createMetricsRegistry, createRedis, jobHandlers, makeSupersedingJob, type HandlerMap, type JobClient } from '../../../shared/src/index.js';
+import { createJobClient, jobHandlers, makeSupersedingJob, type HandlerMap, type JobClient } from '../../../shared/src/index.js';
+import { closeRedis, createRedis } from '../../../shared/src/redis/index.js';
+import { createMetricsRegistry } from '../../../shared/src/metrics/index.js';
 import { sleepUntil, startTcpProxy } from '../../../test/helpers/index.js';
 import { createApp } from '../src/app.js';
 import { idempotentJobId } from '../src/idempotency.js';

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { jobHandlers, type SendWebhookPayload } from '../../../shared/src/index.js';
+import { jobHandlers } from '../../../shared/src/index.js';
+import type { SendWebhookPayload } from '../../../shared/src/webhooks/index.js';
 import { createTestApp, mintToken, type TestApp } from './helpers/test-app.js';
 
 const delivery: SendWebhookPayload = { subscriptionId: '00000000-0000-4000-8000-000000000001', action: 'create', resourceId: 'x', data: { forged: true }, webhookId: 'evt_forged' };

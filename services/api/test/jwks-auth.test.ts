@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../shared/src/index.js';
+import { loadConfig } from '../../../shared/src/config/index.js';
 import { createTokenVerifier } from '../src/auth/token-verifier.js';
 
 /** AUTH_JWKS_URL against a real HTTP server publishing one key (http is allowed in test). */

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMetricsRegistry, createWorker, jobHandlers, makeJob, type HandlerMap, type JobWorker } from '../../../shared/src/index.js';
+import { createWorker, jobHandlers, makeJob, type HandlerMap, type JobWorker } from '../../../shared/src/index.js';
+import { createMetricsRegistry } from '../../../shared/src/metrics/index.js';
 import { captureLogger, sleepUntil, TEST_REDIS_URL } from '../../../test/helpers/index.js';
 import { decodeJobCursor, encodeJobCursor, findJobs } from '../src/queues/job-list.js';
 import { retryFailedJobs } from '../src/queues/queue-commands.js';

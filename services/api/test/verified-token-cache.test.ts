@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../shared/src/index.js';
+import { loadConfig } from '../../../shared/src/config/index.js';
 import { sleepUntil } from '../../../test/helpers/index.js';
 import { createTokenVerifier } from '../src/auth/token-verifier.js';
 import { createVerifiedTokenCache } from '../src/auth/verified-token-cache.js';

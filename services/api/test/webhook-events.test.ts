@@ -1,14 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createJobClient,
-  deliveryJobId,
-  jobHandlers,
-  relayOutbox,
-  type JobClient,
-  type NewWebhookEvent,
-  type SendWebhookPayload,
-  WEBHOOK_ID_PATTERN,
-} from '../../../shared/src/index.js';
+import { createJobClient, jobHandlers, type JobClient } from '../../../shared/src/index.js';
+import { deliveryJobId, relayOutbox, type SendWebhookPayload, WEBHOOK_ID_PATTERN } from '../../../shared/src/webhooks/index.js';
+import type { NewWebhookEvent } from '../../../shared/src/db/index.js';
 import { cleanupPrefix, testPrefix, TEST_REDIS_URL } from '../../../test/helpers/index.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 import { outboxRows, postCreated } from './helpers/rows.js';

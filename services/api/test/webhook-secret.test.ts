@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { backfillSubscriptionSecrets, createWebhookSecretBox, signingSecretsOf, webhookHeaders } from '../../../shared/src/index.js';
+import { backfillSubscriptionSecrets, createWebhookSecretBox, signingSecretsOf, webhookHeaders } from '../../../shared/src/webhooks/index.js';
 import type { WebhookSubscriptionView } from '../src/webhooks/webhook-views.js';
 import { outboxRows } from './helpers/rows.js';
 import { createTestApp, mintToken, type TestApp } from './helpers/test-app.js';

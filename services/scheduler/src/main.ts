@@ -1,4 +1,8 @@
-import { createLogger, exitCleanlyOnSignalDuring, loadConfigOrExit, onShutdownSignal, openServiceDatabase, startTracingOrExit } from '@jobs/shared';
+import { openServiceDatabase } from '@jobs/shared/db';
+import { loadConfigOrExit } from '@jobs/shared/config';
+import { createLogger } from '@jobs/shared/logger';
+import { exitCleanlyOnSignalDuring, onShutdownSignal } from '@jobs/shared/process';
+import { startTracingOrExit } from '@jobs/shared/tracing';
 import { startSchedulerService } from './scheduler-service.js';
 
 const config = loadConfigOrExit();

@@ -1,21 +1,12 @@
-import {
-  builtinSchedulesWith,
-  closeRedis,
-  createJobClient,
-  createMetricsRegistry,
-  createRedis,
-  jobHandlers,
-  startCronScheduler,
-  startOutboxRelay,
-  startHealthServer,
-  type Config,
-  scopedLogger,
-  type DatabaseHandle,
-  type HealthServer,
-  type LeaderLockTimings,
-  type Logger,
-  type Registry,
-} from '@jobs/shared';
+import { createJobClient, jobHandlers } from '@jobs/shared';
+import { startOutboxRelay } from '@jobs/shared/webhooks';
+import type { DatabaseHandle } from '@jobs/shared/db';
+import type { Config } from '@jobs/shared/config';
+import { scopedLogger, type Logger } from '@jobs/shared/logger';
+import { closeRedis, createRedis } from '@jobs/shared/redis';
+import { startHealthServer, type HealthServer } from '@jobs/shared/process';
+import { createMetricsRegistry, type Registry } from '@jobs/shared/metrics';
+import { builtinSchedulesWith, startCronScheduler, type LeaderLockTimings } from '@jobs/shared/scheduler';
 
 export interface SchedulerServiceOptions {
   /** Where the `cron_job` rows are; the caller opens and closes it. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { publishCronChanged, redisKeys } from '@jobs/shared';
+import { redisKeys } from '@jobs/shared/redis';
+import { publishCronChanged } from '@jobs/shared/cron';
 import { freePort } from '../../../scripts/lib/free-port.js';
 import { sleepUntil, spawnTs, TEST_REDIS_URL, type Child } from '../../../test/helpers/index.js';
 import { useSchedulerTestEnv } from '../../../shared/test/scheduler/scheduler-kit.js';

@@ -1,4 +1,8 @@
-import { ConfigError, createLogger, exitCleanlyOnSignalDuring, loadConfigOrExit, onShutdownSignal, openServiceDatabase, startTracingOrExit } from '@jobs/shared';
+import { openServiceDatabase } from '@jobs/shared/db';
+import { ConfigError, loadConfigOrExit } from '@jobs/shared/config';
+import { createLogger } from '@jobs/shared/logger';
+import { exitCleanlyOnSignalDuring, onShutdownSignal } from '@jobs/shared/process';
+import { startTracingOrExit } from '@jobs/shared/tracing';
 import { startWorkerService } from './worker-service.js';
 
 const config = loadConfigOrExit();

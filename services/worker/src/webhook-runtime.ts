@@ -1,17 +1,9 @@
 import type { Kysely } from 'kysely';
-import {
-  createWebhookHttpClient,
-  createWebhookMetrics,
-  loadSigningKeys,
-  loadWebhookSecretBox,
-  relayOutbox,
-  type Config,
-  type Database,
-  type JobClient,
-  type jobHandlers,
-  type Registry,
-  type WebhookRuntime,
-} from '@jobs/shared';
+import type { JobClient, jobHandlers } from '@jobs/shared';
+import { createWebhookHttpClient, createWebhookMetrics, loadSigningKeys, loadWebhookSecretBox, relayOutbox, type WebhookRuntime } from '@jobs/shared/webhooks';
+import type { Database } from '@jobs/shared/db';
+import type { Config } from '@jobs/shared/config';
+import type { Registry } from '@jobs/shared/metrics';
 
 /**
  * What `sendWebhook` needs in this process: signing keys and the key that decrypts the

@@ -1,20 +1,12 @@
 import type { Kysely } from 'kysely';
-import {
-  ConfigError,
-  closeRedis,
-  createJobClient,
-  createMetricsRegistry,
-  createRedis,
-  createWorker,
-  jobHandlers,
-  registerQueueDepth,
-  startHealthServer,
-  workerQueues,
-  type Config,
-  type Database,
-  type Logger,
-  type Registry,
-} from '@jobs/shared';
+import { createJobClient, createWorker, jobHandlers } from '@jobs/shared';
+import { workerQueues } from '@jobs/shared/jobs';
+import type { Database } from '@jobs/shared/db';
+import { ConfigError, type Config } from '@jobs/shared/config';
+import type { Logger } from '@jobs/shared/logger';
+import { closeRedis, createRedis } from '@jobs/shared/redis';
+import { startHealthServer } from '@jobs/shared/process';
+import { createMetricsRegistry, registerQueueDepth, type Registry } from '@jobs/shared/metrics';
 import { createWebhookRuntime } from './webhook-runtime.js';
 
 export interface WorkerService {

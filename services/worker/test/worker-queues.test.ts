@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../shared/src/index.js';
+import { loadConfig } from '../../../shared/src/config/index.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db.js';
 import { captureLogger, cleanupPrefix, sleepUntil, testPrefix, TEST_REDIS_URL } from '../../../test/helpers/index.js';
 import { startWorkerService, type WorkerService } from '../src/worker-service.js';

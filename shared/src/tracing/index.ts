@@ -1,3 +1,4 @@
+// @jobs/shared/tracing: OpenTelemetry set-up from the standard variables and the spans of requests, jobs and webhooks (SPEC §15).
 export * from './tracing-env.js';
 export * from './start-tracing.js';
 export * from './tracing-state.js';

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createJobClient, createWorker, makeJob, makeSingletonJob, type JobClient, type JobRunner, type JobWorker } from '../../src/index.js';
+import { createJobClient, createWorker, makeJob, makeSingletonJob, type JobClient, type JobWorker } from '../../src/index.js';
+import type { JobRunner } from '../../src/jobs/index.js';
 import { captureLogger, cleanupPrefix, killAll, sleepUntil, startWorkerChild, testPrefix, TEST_REDIS_URL, type Child } from '../../../test/helpers/index.js';
 import { allTestHandlers } from '../../../test/fixtures/test-handlers.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { JobOptionsError, makeJob, toBullJobOptions, type EnqueueOptions } from '../../src/index.js';
+import { JobOptionsError, makeJob, type EnqueueOptions } from '../../src/index.js';
+import { toBullJobOptions } from '../../src/jobs/index.js';
 
 const plain = makeJob<{ n: number }>(async () => undefined);
 const tuned = makeJob<{ n: number }>(async () => undefined, { attempts: 7, backoffMs: 250, backoffJitter: 0.5 });

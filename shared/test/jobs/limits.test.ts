@@ -6,7 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJobClient, makeJob, makeSingletonJob, redisKeys, type JobClient } from '../../src/index.js';
+import { createJobClient, makeJob, makeSingletonJob, type JobClient } from '../../src/index.js';
+import { redisKeys } from '../../src/redis/index.js';
 import { limitHandlers, type Span } from '../../../test/fixtures/limit-handlers.js';
 import { sleepUntil, spawnTs, testPrefix, type Child } from '../../../test/helpers/index.js';
 

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createJobClient, createWorker, makeSingletonJob, redisKeys, type JobClient, type JobWorker } from '../../src/index.js';
+import { createJobClient, createWorker, makeSingletonJob, type JobClient, type JobWorker } from '../../src/index.js';
+import { redisKeys } from '../../src/redis/index.js';
 import { acquireLock, type LockLoss } from '../../src/jobs/patterns/singleton-lock.js';
 import { captureLogger, cleanupPrefix, sleepUntil, startTcpProxy, testPrefix, TEST_REDIS_URL } from '../../../test/helpers/index.js';
 

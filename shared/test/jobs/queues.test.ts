@@ -1,25 +1,11 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  createJobClient,
-  createWorker,
-  jobRef,
-  loadConfig,
-  makeEnvelope,
-  makeJob,
-  makeSingletonJob,
-  makeSupersedingJob,
-  parseJobRef,
-  queueNamesOf,
-  redisKeys,
-  startCronScheduler,
-  workerQueues,
-  type Config,
-  type JobClient,
-  type JobWorker,
-} from '../../src/index.js';
+import { createJobClient, createWorker, jobRef, makeJob, makeSingletonJob, makeSupersedingJob, parseJobRef, type JobClient, type JobWorker } from '../../src/index.js';
+import { makeEnvelope, queueNamesOf, workerQueues } from '../../src/jobs/index.js';
+import { ConfigError, loadConfig, type Config } from '../../src/config/index.js';
+import { redisKeys } from '../../src/redis/index.js';
+import { startCronScheduler } from '../../src/scheduler/index.js';
 import { startWorkerService } from '../../../services/worker/src/worker-service.js';
 import { onDefault, queueHandlers } from '../../../test/fixtures/queue-handlers.js';
 import { createTestDatabase } from '../../../test/helpers/db.js';

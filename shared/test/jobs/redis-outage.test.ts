@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createJobClient, createWorker, QueueUnavailableError, redisKeys, type JobWorker } from '../../src/index.js';
+import { createJobClient, createWorker, QueueUnavailableError, type JobWorker } from '../../src/index.js';
+import { redisKeys } from '../../src/redis/index.js';
 import { startPrivateRedis, type PrivateRedis } from '../../../scripts/lib/private-redis.js';
 import { captureLogger, sleepUntil, testPrefix } from '../../../test/helpers/index.js';
 import { testHandlers } from '../../../test/fixtures/test-handlers.js';

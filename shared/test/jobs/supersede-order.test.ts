@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createJobClient, createWorker, redisKeys, type JobClient, type JobWorker } from '../../src/index.js';
+import { createJobClient, createWorker, type JobClient, type JobWorker } from '../../src/index.js';
+import { redisKeys } from '../../src/redis/index.js';
 import { supersedeOlder } from '../../src/jobs/patterns/supersede.js';
 import { captureLogger, cleanupPrefix, sleepUntil, testPrefix, TEST_REDIS_URL } from '../../../test/helpers/index.js';
 import { allTestHandlers } from '../../../test/fixtures/test-handlers.js';

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createMetricsRegistry, mergedMetricsText } from '../../src/index.js';
+import { createMetricsRegistry, mergedMetricsText } from '../../src/metrics/index.js';
 
 describe('mergedMetricsText', () => {
   it('serves registries of one process as one exposition: same-named metrics of different services as series of one family, process metrics kept', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { builtinSchedulesWith, loadConfig } from '../../src/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { builtinSchedulesWith } from '../../src/scheduler/index.js';
 
 // The built-in schedules (SPEC §14) and their setting; the scheduler keeping them in Redis is in sync.test.ts.
 const RETENTION = 'builtin:webhookEventRetention';

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseCronChange, publishCronChanged, redisKeys } from '../../src/index.js';
+import { redisKeys } from '../../src/redis/index.js';
+import { parseCronChange, publishCronChanged } from '../../src/cron/index.js';
 import { sleepUntil, testPrefix, TEST_REDIS_URL } from '../../../test/helpers/index.js';
 
 describe('cron change messages', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CronPatternError, parseCronPattern } from '../../src/index.js';
+import { CronPatternError, parseCronPattern } from '../../src/cron/index.js';
 
 describe('parseCronPattern', () => {
   const from = new Date('2026-03-04T10:07:30.500Z'); // a Wednesday

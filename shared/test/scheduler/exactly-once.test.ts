@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { publishCronChanged, redisKeys } from '../../src/index.js';
+import { redisKeys } from '../../src/redis/index.js';
+import { publishCronChanged } from '../../src/cron/index.js';
 import { sleepUntil, spawnTs, TEST_REDIS_URL, type Child } from '../../../test/helpers/index.js';
 import { insertRow, leads, startSchedulerChild, useSchedulerTestEnv } from './scheduler-kit.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { publishCronChanged, redisKeys } from '../../src/index.js';
+import { redisKeys } from '../../src/redis/index.js';
+import { publishCronChanged } from '../../src/cron/index.js';
 import { sleepUntil, type Child } from '../../../test/helpers/index.js';
 import { electedAt, insertRow, leads, passesOf, startSchedulerChild, untilSchedulers, useSchedulerTestEnv, type SchedulerChildEnv } from './scheduler-kit.js';
 

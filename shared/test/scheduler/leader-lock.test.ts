@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLeaderLock, type DeposedReason, type LeaderLock } from '../../src/index.js';
+import { createLeaderLock, type DeposedReason, type LeaderLock } from '../../src/scheduler/index.js';
 import { cleanupPrefix, sleepUntil, startTcpProxy, testPrefix, TEST_REDIS_URL } from '../../../test/helpers/index.js';
 
 /** Checks `invariant` every 20 ms for `ms` (an invariant over time, not a wait for an event). */

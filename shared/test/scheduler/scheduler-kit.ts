@@ -2,7 +2,8 @@
 import { Queue } from 'bullmq';
 import { afterEach, beforeEach } from 'vitest';
 import type { Kysely } from 'kysely';
-import { canonical, isBuiltinScheduleId, type Database, type NewCronJob } from '../../src/index.js';
+import type { Database, NewCronJob } from '../../src/db/index.js';
+import { canonical, isBuiltinScheduleId } from '../../src/scheduler/index.js';
 import { Redis } from 'ioredis';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db.js';
 import { cleanupPrefix, killAll, sleepUntil, spawnTs, testPrefix, TEST_REDIS_URL, type Child } from '../../../test/helpers/index.js';

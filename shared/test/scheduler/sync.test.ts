@@ -2,18 +2,10 @@ import { performance } from 'node:perf_hooks';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  builtinSchedulesWith,
-  createMetricsRegistry,
-  publishCronChanged,
-  redisKeys,
-  startCronScheduler,
-  type CronChange,
-  type CronScheduler,
-  type CronSchedulerOptions,
-  type PassReport,
-  type Registry,
-} from '../../src/index.js';
+import { redisKeys } from '../../src/redis/index.js';
+import { createMetricsRegistry, type Registry } from '../../src/metrics/index.js';
+import { publishCronChanged, type CronChange } from '../../src/cron/index.js';
+import { builtinSchedulesWith, startCronScheduler, type CronScheduler, type CronSchedulerOptions, type PassReport } from '../../src/scheduler/index.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db.js';
 import { captureLogger, cleanupPrefix, sleepUntil, testPrefix, TEST_REDIS_URL } from '../../../test/helpers/index.js';
 import { insertRow, schedulers, untilSchedulers } from './scheduler-kit.js';

@@ -2,7 +2,8 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Queue } from 'bullmq';
 import { z } from 'zod';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createJobClient, createWorker, makeEnvelope, makeJob, type JobClient, type JobWorker } from '../../src/index.js';
+import { createJobClient, createWorker, makeJob, type JobClient, type JobWorker } from '../../src/index.js';
+import { makeEnvelope } from '../../src/jobs/index.js';
 import { captureLogger, cleanupPrefix, sleepUntil, testPrefix, TEST_REDIS_URL, type CapturedLog } from '../../../test/helpers/index.js';
 import { parentOf, startInMemoryTracing } from './in-memory-tracing.js';
 

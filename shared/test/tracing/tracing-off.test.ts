@@ -2,7 +2,9 @@ import { context, trace } from '@opentelemetry/api';
 import { Queue } from 'bullmq';
 import { z } from 'zod';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createJobClient, createLogger, createWorker, makeJob, readTracingEnv, startTracing, TracingConfigError, tracingOn, type JobClient, type JobWorker } from '../../src/index.js';
+import { createJobClient, createWorker, makeJob, type JobClient, type JobWorker } from '../../src/index.js';
+import { createLogger } from '../../src/logger/index.js';
+import { readTracingEnv, startTracing, TracingConfigError, tracingOn } from '../../src/tracing/index.js';
 import { captureLogger, cleanupPrefix, sleepUntil, testPrefix, TEST_REDIS_URL, type CapturedLog } from '../../../test/helpers/index.js';
 
 const noop = makeJob<Record<string, never>>(

@@ -2,7 +2,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contextOf, carrierOf, createWebhookHttpClient } from '../../src/index.js';
+import { createWebhookHttpClient } from '../../src/webhooks/index.js';
+import { contextOf, carrierOf } from '../../src/tracing/index.js';
 import { parentOf, startInMemoryTracing } from './in-memory-tracing.js';
 
 describe('webhook delivery client spans (SPEC §15)', () => {

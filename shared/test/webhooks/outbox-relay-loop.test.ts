@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createJobClient, jobHandlers, recordWebhookEvent, startOutboxRelay, type JobClient, type OutboxRelayLoop } from '../../src/index.js';
+import { createJobClient, jobHandlers, type JobClient } from '../../src/index.js';
+import { recordWebhookEvent, startOutboxRelay, type OutboxRelayLoop } from '../../src/webhooks/index.js';
 import { captureLogger, cleanupPrefix, sleepUntil, testPrefix, TEST_REDIS_URL } from '../../../test/helpers/index.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db.js';
 

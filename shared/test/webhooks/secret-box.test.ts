@@ -3,15 +3,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  createWebhookSecretBox,
-  GENERATED_SECRET_KEY_FILE,
-  generateSubscriptionSecret,
-  loadConfig,
-  loadWebhookSecretBox,
-  SecretDecryptError,
-} from '../../src/index.js';
+import { createWebhookSecretBox, GENERATED_SECRET_KEY_FILE, generateSubscriptionSecret, loadWebhookSecretBox, SecretDecryptError } from '../../src/webhooks/index.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { captureLogger } from '../../../test/helpers/index.js';
 
 const deployed = { APP_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1/db', WEBHOOK_SIGNING_KEY_FILE: '/k' };

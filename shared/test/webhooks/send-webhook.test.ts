@@ -5,28 +5,9 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import {
-  createJobClient,
-  createWebhookHttpClient,
-  createWebhookSecretBox,
-  ensureSubscriptionSecret,
-  generateSubscriptionSecret,
-  createWorker,
-  jobHandlers,
-  jwks,
-  loadConfig,
-  loadSigningKeys,
-  noWebhookMetrics,
-  recordWebhookEvent,
-  WEBHOOK_ID_PATTERN,
-  relayOutbox,
-  rotateSubscriptionSecret,
-  verifyWebhook,
-  type JobClient,
-  type JobWorker,
-  type SigningKey,
-  type WebhookRuntime,
-} from '../../src/index.js';
+import { createJobClient, createWorker, jobHandlers, verifyWebhook, type JobClient, type JobWorker } from '../../src/index.js';
+import { createWebhookHttpClient, createWebhookSecretBox, ensureSubscriptionSecret, generateSubscriptionSecret, jwks, loadSigningKeys, noWebhookMetrics, recordWebhookEvent, WEBHOOK_ID_PATTERN, relayOutbox, rotateSubscriptionSecret, type SigningKey, type WebhookRuntime } from '../../src/webhooks/index.js';
+import { loadConfig } from '../../src/config/index.js';
 import { startPrivateRedis, type PrivateRedis } from '../../../scripts/lib/private-redis.js';
 import { captureLogger, cleanupPrefix, sleepUntil, testPrefix, TEST_REDIS_URL } from '../../../test/helpers/index.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db.js';

@@ -1,17 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  jwks,
-  loadConfig,
-  loadSigningKeys,
-  signWebhook,
-  verifyWebhook,
-  webhookHeaders,
-  WebhookVerificationError,
-  type SigningKeys,
-  type WebhookVerificationReason,
-} from '../../src/index.js';
+import { verifyWebhook, WebhookVerificationError, type WebhookVerificationReason } from '../../src/index.js';
+import { jwks, loadSigningKeys, signWebhook, webhookHeaders, type SigningKeys } from '../../src/webhooks/index.js';
+import { loadConfig } from '../../src/config/index.js';
 
 const pem = () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 

@@ -3,7 +3,8 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, GENERATED_KEY_FILE, loadConfig, loadSigningKeys } from '../../src/index.js';
+import { GENERATED_KEY_FILE, loadSigningKeys } from '../../src/webhooks/index.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
 
 const rsaPem = (bits: number) =>
   generateKeyPairSync('rsa', { modulusLength: bits }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrations } from '../../src/db/migrations/index.js';
-import { backfillSubscriptionSecrets, createWebhookSecretBox, signingSecretsOf } from '../../src/index.js';
+import { backfillSubscriptionSecrets, createWebhookSecretBox, signingSecretsOf } from '../../src/webhooks/index.js';
 import { createTestDatabase, underDdlLock, type TestDatabase } from '../../../test/helpers/db.js';
 
 // Migration 0003 on a database that already holds subscriptions (an upgrade).

@@ -3,22 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createJobClient,
-  createWebhookHttpClient,
-  createWebhookSecretBox,
-  createWorker,
-  jobHandlers,
-  loadConfig,
-  loadSigningKeys,
-  noWebhookMetrics,
-  recordWebhookEvent,
-  relayOutbox,
-  urlWithoutSecrets,
-  type JobClient,
-  type JobWorker,
-  type WebhookRuntime,
-} from '../../src/index.js';
+import { createJobClient, createWorker, jobHandlers, type JobClient, type JobWorker } from '../../src/index.js';
+import { createWebhookHttpClient, createWebhookSecretBox, loadSigningKeys, noWebhookMetrics, recordWebhookEvent, relayOutbox, urlWithoutSecrets, type WebhookRuntime } from '../../src/webhooks/index.js';
+import { loadConfig } from '../../src/config/index.js';
 import { captureLogger, cleanupPrefix, sleepUntil, testPrefix, TEST_REDIS_URL, type CapturedLog } from '../../../test/helpers/index.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db.js';
 import { startReceiver, type Receiver } from './receiver.js';

@@ -7,7 +7,7 @@ import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { envSchema } from '../../../shared/src/index.js';
+import { envSchema } from '../../../shared/src/config/index.js';
 
 export const root = fileURLToPath(new URL('../../..', import.meta.url));
 

@@ -1,4 +1,5 @@
-import type { Config, Logger } from '@jobs/shared';
+import type { Config } from '@jobs/shared/config';
+import type { Logger } from '@jobs/shared/logger';
 import { createTokenVerifier, type TokenVerifier } from './token-verifier.js';
 
 /** Auth is off outside local: the API must not start. `message` is one printable line. */

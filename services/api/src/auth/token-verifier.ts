@@ -1,6 +1,6 @@
 import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { Config } from '@jobs/shared';
+import type { Config } from '@jobs/shared/config';
 import { createVerifiedTokenCache } from './verified-token-cache.js';
 
 /** Who a verified token speaks for. */

@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import type { BlankSchema } from 'hono/types';
-import type { Logger } from '@jobs/shared';
+import type { Logger } from '@jobs/shared/logger';
 import type { AppDeps } from '../app-env.js';
 import type { CommandContext } from '../cron/cron-job-commands.js';
 

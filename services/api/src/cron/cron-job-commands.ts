@@ -1,17 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from '@hono/zod-openapi';
-import {
-  isInternalHandler,
-  JobOptionsError,
-  JobPayloadError,
-  recordWebhookEvent,
-  UnknownHandlerError,
-  type CronJob,
-  type CronJobUpdate,
-  type HandlerMap,
-  type JsonObject,
-  type Logger,
-} from '@jobs/shared';
+import { JobOptionsError, JobPayloadError, UnknownHandlerError, type HandlerMap } from '@jobs/shared';
+import { isInternalHandler } from '@jobs/shared/jobs';
+import { recordWebhookEvent } from '@jobs/shared/webhooks';
+import type { CronJob, CronJobUpdate, JsonObject } from '@jobs/shared/db';
+import type { Logger } from '@jobs/shared/logger';
 import type { AppDeps } from '../app-env.js';
 import { ApiProblem } from '../problem.js';
 import type { CreateCronJobBody, UpdateCronJobBody } from '../schemas/cron-job-schemas.js';

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { CronJob, CronJobUpdate, Database, NewCronJob } from '@jobs/shared';
+import type { CronJob, CronJobUpdate, Database, NewCronJob } from '@jobs/shared/db';
 import { afterPosition, createdAtText, toPage, type KeysetPosition } from './pagination.js';
 import { isUuid } from './uuid.js';
 

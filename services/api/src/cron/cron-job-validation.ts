@@ -1,4 +1,6 @@
-import { CronPatternError, isInternalHandler, JobPayloadError, parseCronPattern, parsePayload, resolveHandler, UnknownHandlerError, type HandlerMap } from '@jobs/shared';
+import { JobPayloadError, UnknownHandlerError, type HandlerMap } from '@jobs/shared';
+import { isInternalHandler, parsePayload, resolveHandler } from '@jobs/shared/jobs';
+import { CronPatternError, parseCronPattern } from '@jobs/shared/cron';
 import { ApiProblem } from '../problem.js';
 
 /**

@@ -1,4 +1,5 @@
-import { parseCronPattern, type CronJob } from '@jobs/shared';
+import type { CronJob } from '@jobs/shared/db';
+import { parseCronPattern } from '@jobs/shared/cron';
 
 /** A `cron_job` row as the API shows it (camelCase, ISO timestamps). */
 export interface CronJobView {

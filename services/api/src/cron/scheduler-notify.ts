@@ -1,4 +1,6 @@
-import { publishCronChanged, type CronChange, type Logger, type RedisKeys } from '@jobs/shared';
+import type { Logger } from '@jobs/shared/logger';
+import type { RedisKeys } from '@jobs/shared/redis';
+import { publishCronChanged, type CronChange } from '@jobs/shared/cron';
 import type { Redis } from 'ioredis';
 
 /** A Redis that accepts the connection but does not answer must not hold a committed response. */

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { basicAuth } from 'hono/basic-auth';
-import type { Config } from '@jobs/shared';
+import type { Config } from '@jobs/shared/config';
 import { sameOriginOnly } from './same-origin.js';
 
 /** Which of the three access rules applies to the operator pages, BullBoard and the console (SPEC §9, §17). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import type { Logger } from '@jobs/shared';
+import type { Logger } from '@jobs/shared/logger';
 import type { AppEnv } from '../app-env.js';
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -1,4 +1,4 @@
-import { jobsTracer, tracingOn, withServerSpan } from '@jobs/shared';
+import { jobsTracer, tracingOn, withServerSpan } from '@jobs/shared/tracing';
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 

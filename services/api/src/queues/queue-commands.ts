@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CANCELLED_REASON } from '@jobs/shared';
+import { CANCELLED_REASON } from '@jobs/shared/jobs';
 
 /** Failed ids read (and names looked up) per round trip: memory stays bounded by this, not by the queue. */
 const PAGE = 500;

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { isRedisConnectionError, QueueUnavailableError } from '@jobs/shared';
+import { QueueUnavailableError } from '@jobs/shared';
+import { isRedisConnectionError } from '@jobs/shared/redis';
 
 /**
  * Runs a queue admin operation on `redis` (the connection the queues use) so that an outage answers 503 (`QueueUnavailableError`,

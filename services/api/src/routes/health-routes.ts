@@ -1,4 +1,5 @@
-import { checkReadiness, mergedMetricsText, readinessBody } from '@jobs/shared';
+import { checkReadiness, readinessBody } from '@jobs/shared/process';
+import { mergedMetricsText } from '@jobs/shared/metrics';
 import type { App, AppDeps } from '../app-env.js';
 
 /** `/healthz` (process up), `/readyz` (Redis and DB answer; 503 naming what is down), `/metrics`. */

@@ -1,7 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { ZodError } from 'zod';
-import { jobRef, MAX_BATCH_JOBS, prepareBulkJobs } from '@jobs/shared';
+import { jobRef, MAX_BATCH_JOBS } from '@jobs/shared';
+import { prepareBulkJobs } from '@jobs/shared/jobs';
 import type { App, AppDeps } from '../app-env.js';
 import { enqueueBatchIdempotently } from '../idempotency.js';
 import { MAX_BATCH_BODY_BYTES } from '../middleware/json-body.js';

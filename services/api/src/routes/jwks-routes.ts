@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { jwks, type SigningKeys } from '@jobs/shared';
+import { jwks, type SigningKeys } from '@jobs/shared/webhooks';
 import type { App } from '../app-env.js';
 import { jsonContent } from '../schemas/common-schemas.js';
 import { JwksSchema } from '../schemas/webhook-schemas.js';

@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { AnyJobDefinition, LimitsView } from '@jobs/shared';
+import type { AnyJobDefinition } from '@jobs/shared';
+import type { LimitsView } from '@jobs/shared/jobs';
 import type { App, AppDeps } from '../app-env.js';
 import { cleanJobs, retryFailedJobs } from '../queues/queue-commands.js';
 import { queueNamed } from '../queues/queue-lookup.js';

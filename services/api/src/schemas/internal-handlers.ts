@@ -1,4 +1,5 @@
-import { isInternalHandler, type HandlerMap } from '@jobs/shared';
+import type { HandlerMap } from '@jobs/shared';
+import { isInternalHandler } from '@jobs/shared/jobs';
 import { ApiProblem } from '../problem.js';
 
 /**

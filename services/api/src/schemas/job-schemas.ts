@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import { enqueueOptionsSchema, jobTypes, MAX_BATCH_JOBS, type JobType } from '@jobs/shared';
+import { MAX_BATCH_JOBS, type JobType } from '@jobs/shared';
+import { enqueueOptionsSchema, jobTypes } from '@jobs/shared/jobs';
 
 export const EnqueueJobBody = z
   .object({

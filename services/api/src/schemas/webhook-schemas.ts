@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { eventPatternSchema, resourceEventSchema } from '@jobs/shared';
+import { eventPatternSchema, resourceEventSchema } from '@jobs/shared/webhooks';
 import { findUnstorable, isStorableText, UNSTORABLE_TEXT } from '../cron/storable-json.js';
 import { MAX_URL_LENGTH, urlProblem } from '../webhooks/webhook-url.js';
 

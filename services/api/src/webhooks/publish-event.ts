@@ -1,4 +1,4 @@
-import { recordWebhookEvent, type ResourceEvent } from '@jobs/shared';
+import { recordWebhookEvent, type ResourceEvent } from '@jobs/shared/webhooks';
 import type { CommandContext } from '../cron/cron-job-commands.js';
 import { relayAfterCommit } from './relay-after-commit.js';
 

@@ -1,4 +1,7 @@
-import { isDatabaseUnavailable, QueueUnavailableError, relayOutbox, type Logger, type RelayResult } from '@jobs/shared';
+import { QueueUnavailableError } from '@jobs/shared';
+import { relayOutbox, type RelayResult } from '@jobs/shared/webhooks';
+import { isDatabaseUnavailable } from '@jobs/shared/db';
+import type { Logger } from '@jobs/shared/logger';
 import type { AppDeps } from '../app-env.js';
 
 /**

@@ -1,4 +1,6 @@
-import { JobOptionsError, JobPayloadError, UnknownHandlerError, type JsonObject, type SendWebhookPayload, type WebhookEvent } from '@jobs/shared';
+import { JobOptionsError, JobPayloadError, UnknownHandlerError } from '@jobs/shared';
+import type { SendWebhookPayload } from '@jobs/shared/webhooks';
+import type { JsonObject, WebhookEvent } from '@jobs/shared/db';
 import type { CommandContext } from '../cron/cron-job-commands.js';
 import type { KeysetPosition } from '../cron/pagination.js';
 import { ApiProblem } from '../problem.js';

@@ -1,15 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from '@hono/zod-openapi';
-import {
-  ensureSubscriptionSecret,
-  generateSubscriptionSecret,
-  recordWebhookEvent,
-  rotateSubscriptionSecret,
-  SecretDecryptError,
-  urlWithoutSecrets,
-  type WebhookSubscription,
-  type WebhookSubscriptionUpdate,
-} from '@jobs/shared';
+import { ensureSubscriptionSecret, generateSubscriptionSecret, recordWebhookEvent, rotateSubscriptionSecret, SecretDecryptError, urlWithoutSecrets } from '@jobs/shared/webhooks';
+import type { WebhookSubscription, WebhookSubscriptionUpdate } from '@jobs/shared/db';
 import type { CommandContext } from '../cron/cron-job-commands.js';
 import { ApiProblem } from '../problem.js';
 import type { CreateSubscriptionBody, UpdateSubscriptionBody } from '../schemas/webhook-schemas.js';

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { NewWebhookSubscription, WebhookSubscription, WebhookSubscriptionUpdate } from '@jobs/shared';
+import type { NewWebhookSubscription, WebhookSubscription, WebhookSubscriptionUpdate } from '@jobs/shared/db';
 import type { DbExecutor } from '../cron/cron-job-repository.js';
 import { afterPosition, createdAtText, toPage, type KeysetPosition } from '../cron/pagination.js';
 import { isUuid } from '../cron/uuid.js';

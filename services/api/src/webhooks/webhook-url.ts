@@ -1,4 +1,4 @@
-import type { Config } from '@jobs/shared';
+import type { Config } from '@jobs/shared/config';
 import { isStorableText, UNSTORABLE_TEXT } from '../cron/storable-json.js';
 import { ApiProblem } from '../problem.js';
 

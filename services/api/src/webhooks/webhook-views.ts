@@ -1,4 +1,4 @@
-import type { JsonObject, WebhookEvent, WebhookSubscription } from '@jobs/shared';
+import type { JsonObject, WebhookEvent, WebhookSubscription } from '@jobs/shared/db';
 
 /** A `webhook_subscription` row as the API shows it (camelCase, ISO timestamps). */
 export interface WebhookSubscriptionView {

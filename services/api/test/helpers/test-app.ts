@@ -2,21 +2,11 @@ import { generateKeyPair, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
 import type { Redis } from 'ioredis';
-import {
-  closeRedis,
-  createJobClient,
-  createMetricsRegistry,
-  createRedis,
-  jobHandlers,
-  loadConfig,
-  loadSigningKeys,
-  loadWebhookSecretBox,
-  redisKeys,
-  type Config,
-  type HandlerMap,
-  type JobClient,
-  type SigningKeys,
-} from '../../../../shared/src/index.js';
+import { createJobClient, jobHandlers, type HandlerMap, type JobClient } from '../../../../shared/src/index.js';
+import { loadSigningKeys, loadWebhookSecretBox, type SigningKeys } from '../../../../shared/src/webhooks/index.js';
+import { loadConfig, type Config } from '../../../../shared/src/config/index.js';
+import { closeRedis, createRedis, redisKeys } from '../../../../shared/src/redis/index.js';
+import { createMetricsRegistry } from '../../../../shared/src/metrics/index.js';
 import { captureLogger, cleanupPrefix, testPrefix, TEST_REDIS_URL, type CapturedLog } from '../../../../test/helpers/index.js';
 import { createTestDatabase, type TestDatabase } from '../../../../test/helpers/db.js';
 import { createApp, type AppDeps } from '../../src/app.js';

@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import type { CronJob } from '@jobs/shared';
+import type { CronJob } from '@jobs/shared/db';
 import { postButton } from '../forms.js';
 import type { Html } from '../layout.js';
 import { formatUtc } from './cron-schedule-text.js';

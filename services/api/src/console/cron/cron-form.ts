@@ -1,5 +1,7 @@
 import { html } from 'hono/html';
-import { isInternalHandler, type CronJob, type HandlerMap } from '@jobs/shared';
+import type { HandlerMap } from '@jobs/shared';
+import { isInternalHandler } from '@jobs/shared/jobs';
+import type { CronJob } from '@jobs/shared/db';
 import type { ZodError } from 'zod';
 import { CreateCronJobBody, UpdateCronJobBody } from '../../schemas/cron-job-schemas.js';
 import { fieldErrors, type FieldError } from '../../validation-hook.js';

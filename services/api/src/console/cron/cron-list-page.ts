@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import type { CronJob } from '@jobs/shared';
+import type { CronJob } from '@jobs/shared/db';
 import type { Html } from '../layout.js';
 import { CRON_PATH, cronRowPath, enabledBadge, lastRunCell, rowActions, scheduleCell } from './cron-views.js';
 import type { LastRun } from './last-run.js';

@@ -1,4 +1,5 @@
-import { parseJobRef, type CronJob } from '@jobs/shared';
+import { parseJobRef } from '@jobs/shared';
+import type { CronJob } from '@jobs/shared/db';
 import { createCronJob, deleteCronJob, triggerCronJob, updateCronJob } from '../../cron/cron-job-commands.js';
 import { findCronJobRow, listCronJobRows } from '../../cron/cron-job-repository.js';
 import { decodeCursor, encodeCursor } from '../../cron/pagination.js';

@@ -1,5 +1,5 @@
 import cronstrue from 'cronstrue';
-import { parseCronPattern } from '@jobs/shared';
+import { parseCronPattern } from '@jobs/shared/cron';
 
 /** How a row's schedule reads on a page: the pattern in words and its next runs (UTC). */
 export interface ScheduleText {

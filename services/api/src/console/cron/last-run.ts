@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import type { Queue } from 'bullmq';
-import type { CronJob } from '@jobs/shared';
+import type { CronJob } from '@jobs/shared/db';
 import type { ConsoleDeps } from '../console-env.js';
 
 /** The latest scheduled run of a cron row that BullMQ still holds. */

@@ -1,4 +1,4 @@
-import { eventPatternSchema, type WebhookErrorCode } from '@jobs/shared';
+import { eventPatternSchema, type WebhookErrorCode } from '@jobs/shared/webhooks';
 import { decodeCursor, type KeysetPosition } from '../../cron/pagination.js';
 
 /** What an attempt's outcome can be: sent and 2xx, sent and not, or not sent (subscription disabled). */

@@ -1,5 +1,6 @@
 import { html } from 'hono/html';
-import { urlWithoutSecrets, type WebhookEvent, type WebhookSubscription } from '@jobs/shared';
+import { urlWithoutSecrets } from '@jobs/shared/webhooks';
+import type { WebhookEvent, WebhookSubscription } from '@jobs/shared/db';
 import { encodeCursor } from '../../cron/pagination.js';
 import { errorSummary, postButton, selectField, textField } from '../forms.js';
 import type { Html } from '../layout.js';

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { WebhookEvent } from '@jobs/shared';
+import type { WebhookEvent } from '@jobs/shared/db';
 import type { DbExecutor } from '../../cron/cron-job-repository.js';
 import type { KeysetPosition } from '../../cron/pagination.js';
 import type { DeliveryLogFilter } from './delivery-log-filter.js';

@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import type { WebhookSubscription } from '@jobs/shared';
+import type { WebhookSubscription } from '@jobs/shared/db';
 import { CreateSubscriptionBody, UpdateSubscriptionBody } from '../../schemas/webhook-schemas.js';
 import { fieldErrors, type FieldError } from '../../validation-hook.js';
 import { checkboxField, errorSummary, placeErrors, textField, type FieldErrors } from '../forms.js';

@@ -1,5 +1,6 @@
 import { html } from 'hono/html';
-import { urlWithoutSecrets, type WebhookSubscription } from '@jobs/shared';
+import { urlWithoutSecrets } from '@jobs/shared/webhooks';
+import type { WebhookSubscription } from '@jobs/shared/db';
 import { encodeCursor, type KeysetPosition } from '../../cron/pagination.js';
 import { postButton } from '../forms.js';
 import type { Html } from '../layout.js';

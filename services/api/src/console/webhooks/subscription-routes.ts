@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import { urlWithoutSecrets } from '@jobs/shared';
+import { urlWithoutSecrets } from '@jobs/shared/webhooks';
 import { decodeCursor } from '../../cron/pagination.js';
 import { ApiProblem } from '../../problem.js';
 import { replaySkipped } from '../../webhooks/webhook-replay.js';

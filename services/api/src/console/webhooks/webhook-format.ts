@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import type { WebhookEvent, WebhookSubscription } from '@jobs/shared';
+import type { WebhookEvent, WebhookSubscription } from '@jobs/shared/db';
 import type { Html } from '../layout.js';
 import { ERROR_CODES, type ErrorCode } from './delivery-log-filter.js';
 import type { DeliveryStats } from './delivery-stats.js';
