@@ -32,12 +32,13 @@ const spec = JSON.parse(process.argv[2]!) as Spec;
 const from = (path: string) => import(pathToFileURL(`${spec.root}/${path}`).href);
 const here = (path: string) => import(new URL(path, import.meta.url).href);
 
-type Shared = typeof import('../../shared/src/index.js');
-const shared = (await from('shared/src/index.ts')) as Shared;
+// The subpath indexes (config, logger, jobs) exist in both trees; the root index may narrow.
+type Shared = typeof import('../../shared/src/config/index.js') & typeof import('../../shared/src/logger/index.js') & typeof import('../../shared/src/jobs/index.js');
+const shared = Object.assign({}, ...(await Promise.all(['config', 'logger', 'jobs'].map((m) => from(`shared/src/${m}/index.ts`))))) as Shared;
 const { pino } = await import('pino');
 const log = shared.createLogger({ level: 'info', destination: pino.destination('/dev/null') }) as Logger;
 // startTracing exists only after tracing landed; the "before" side never asks for it.
-const tracing = spec.tracing ? await shared.startTracing(`bench-${spec.mode}`, log) : undefined;
+const tracing = spec.tracing ? await ((await from('shared/src/tracing/index.ts')) as typeof import('../../shared/src/tracing/index.js')).startTracing(`bench-${spec.mode}`, log) : undefined;
 if (spec.tracing && !tracing?.enabled) throw new Error('tracing asked for but not on (OTEL_EXPORTER_OTLP_ENDPOINT?)');
 
 async function workerRun(): Promise<{ perSec: number; cpuUsPer: number }> {
