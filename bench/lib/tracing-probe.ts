@@ -29,6 +29,8 @@ interface ProbeSpec {
   connections?: number;
   profile?: string;
   prefix?: string;
+  /** A bare Hono route (JSON body, 39 awaits, `context.with` around it) instead of the API: ALS alone. */
+  bare?: boolean;
   /** Fixed request rate (autocannon -R) instead of as fast as it goes: CPU per request at equal load. */
   rate?: number;
 }
@@ -73,7 +75,23 @@ const stop = await setUp(variantName);
 const prefix = spec.prefix ?? `probe-${process.pid}`;
 const db = await createTestDatabase();
 const config = loadConfig({ APP_ENV: 'local', QUEUE_PREFIX: prefix, LOG_LEVEL: 'info', REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' });
-const api = await startApiService(config, log, { db: db.db, port: 0, host: '127.0.0.1' });
+const api = spec.bare ? await bareApi() : await startApiService(config, log, { db: db.db, port: 0, host: '127.0.0.1' });
+
+/** Variant `cm` vs `off` on this measures AsyncLocalStorage's promise hooks with nothing else of tracing. */
+async function bareApi() {
+  const { Hono } = await import('hono');
+  const { serveApp } = await import('./bare-server.js');
+  const app = new Hono();
+  // With no context manager registered, context.with is the API's no-op manager: a plain call.
+  app.use('*', (c, next) => context.with(context.active(), next));
+  app.post('/api/admin/job', async (c) => {
+    const body = (await c.req.json()) as { handler: string };
+    let n = 0;
+    for (let i = 0; i < 39; i++) n += await Promise.resolve(i);
+    return c.json({ id: String(n), handler: body.handler, type: 'adhoc' }, 201);
+  });
+  return serveApp(app, '127.0.0.1');
+}
 /** CPU ticks (1/100 s) per thread name of this process: the main thread vs V8's GC/compiler workers vs libuv. */
 function threadTicks(): Map<string, number> {
   const out = new Map<string, number>();
