@@ -5,9 +5,13 @@
  *
  *   npx tsx --conditions=development bench/lib/tracing-probe.ts '{"variant":"cm"}'
  *
- * variants: off | full (startTracing, the OTEL_* env) | cm (the AsyncLocalStorage context manager
- * only) | provider-nocm (the SDK with no context manager) | alwaysoff (the SDK, AlwaysOff sampler,
- * no processor) | full-nocm (startTracing's SDK minus the context manager).
+ * variants: off | full (startTracing, the OTEL_* env; `full@0.1` sets the sampler ratio) | cm (the
+ * AsyncLocalStorage context manager only: costs nothing until something calls context.with, so
+ * use it with `"bare": true`) | provider-nocm (the SDK with no context manager) | alwaysoff (the
+ * SDK, AlwaysOff sampler, no processor) | count (an async_hooks init hook counting the async
+ * resources made per request). Other keys: seconds, warmupSeconds, connections, rate (fixed
+ * req/s), profile (path of a .cpuprofile of the measured window), bare (a bare Hono route, not
+ * the API). The OTLP endpoint must be set in the environment for the SDK variants (any sink).
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
