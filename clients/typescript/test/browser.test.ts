@@ -1,12 +1,12 @@
 import { readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../../test/helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleForBrowser } from './helpers/bundle.js';
 import { startLiveApi, type LiveApi } from './helpers/live-api.js';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** A page origin of its own: an index page and the bundled client, nothing else. */
 async function servePage(bundle: string): Promise<{ origin: string; close(): Promise<void> }> {
@@ -72,7 +72,7 @@ describe('@jobs/client in Chromium, cross-origin', () => {
     [withCors, withoutCors, browser] = await Promise.all([
       startLiveApi({ auth: true, env: { CORS_ORIGINS: `https://elsewhere.example,${page.origin}` } }),
       startLiveApi({ auth: true }),
-      chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
+      launchChromium(),
     ]);
   }, 120_000);
   afterAll(async () => {

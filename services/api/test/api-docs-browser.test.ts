@@ -4,13 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../../../test/helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCS_ASSETS_PATH } from '../src/docs/docs-page.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 import { openApiTestHandlers } from './helpers/openapi-handlers.js';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /**
  * `/api/docs` as a production deployment serves it (bearer auth on, so only what is public
@@ -27,7 +27,7 @@ describe('API docs page (Swagger UI from the installed package)', () => {
     server = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
     await new Promise((done) => server.once('listening', done));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

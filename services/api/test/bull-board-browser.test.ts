@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../../test/helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobClient, createWorker, type JobClient } from '../../../shared/src/index.js';
 import { loadConfig } from '../../../shared/src/config/index.js';
@@ -9,7 +10,6 @@ import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db.
 import { testHandlers } from '../../../test/fixtures/test-handlers.js';
 import { startApiService, type ApiService } from '../src/api-service.js';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** The real API on a free port, BullBoard behind basic auth, driven by Debian's Chromium. */
 describe('BullBoard in a real browser', () => {
@@ -31,7 +31,7 @@ describe('BullBoard in a real browser', () => {
     failedId = await client.enqueueJob('failing', { list: `${prefix}:runs` }, { attempts: 1 });
     await sleepUntil(async () => (await client.getJob(failedId))?.state === 'failed', { message: 'job failed' });
     await worker.close();
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
