@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QueueUnavailableError, type EnqueueOptions, type HandlerMap } from '@jobs/shared';
-import { toBullJobOptions } from '@jobs/shared/jobs';
+import { redisCall, toBullJobOptions } from '@jobs/shared/jobs';
 import type { RedisKeys } from '@jobs/shared/redis';
 
 /**
@@ -244,16 +244,4 @@ function sha256(text: string): string {
 }
 
 /** Our own Redis calls fail like the job client's: `QueueUnavailableError` (503) after a bound. */
-async function bounded<T>(op: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new QueueUnavailableError(`no answer within ${REDIS_TIMEOUT_MS} ms`)), REDIS_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([op(), timeout]);
-  } catch (err) {
-    throw err instanceof QueueUnavailableError ? err : new QueueUnavailableError(err instanceof Error ? err.message : String(err));
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const bounded = <T>(op: () => Promise<T>): Promise<T> => redisCall(op, REDIS_TIMEOUT_MS);

@@ -16,4 +16,5 @@ export * from './handlers/index.js';
 export * from './cancel-job.js';
 export * from './abort/abort-reason.js';
 export * from './job-metrics.js';
+export * from './redis-call.js';
 export { JobLimitOptionError, type ConcurrencyOption, type RateLimitOption, type LimitsView } from './limits/limit-options.js';

@@ -1,7 +1,6 @@
 import type { TracerProvider } from '@opentelemetry/api';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { isRedisConnectionError } from '../redis/connection-errors.js';
 import { closeRedis, createRedis } from '../redis/connection.js';
 import { queuePrefix, redisKeys, type RedisKeys } from '../redis/namespace.js';
 import { isClusterUrl } from '../redis/redis-url.js';
@@ -11,6 +10,7 @@ import { addBulkJobs, prepareBulkJobs, type BulkDeps, type BulkJob } from './enq
 import { makeEnvelope, readEnvelope } from './envelope.js';
 import { toBullJobOptions } from './job-options.js';
 import { toJobInfo, type JobInfo } from './job-info.js';
+import { redisCall } from './redis-call.js';
 import { QueueUnavailableError } from './errors.js';
 import { supersedeOlder, takeSupersedeSeq } from './patterns/supersede.js';
 import { parsePayload, resolveHandler } from './payload.js';
@@ -158,18 +158,9 @@ export function createJobClient<H extends HandlerMap>(options: CreateJobClientOp
       if (!['connecting', 'connect', 'wait'].includes(connection.status)) throw new QueueUnavailableError(`connection is ${connection.status}`);
       await waitReady(connection, timeoutMs);
     }
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new QueueUnavailableError(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    });
-    try {
-      return await Promise.race([op(), timeout]);
-    } catch (err) {
-      throw isRedisConnectionError(err) ? new QueueUnavailableError(err instanceof Error ? err.message : String(err)) : err;
-    } finally {
-      clearTimeout(timer);
-    }
+    return redisCall(op, timeoutMs);
   }
+
 
   return {
     queue: defaultHandle.queue,

@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import { Gauge, type Registry } from 'prom-client';
+import { withTimeout } from '../process/with-timeout.js';
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'waiting-children'] as const;
 
@@ -29,7 +30,7 @@ export function registerQueueDepth(registry: Registry, queues: Queue | Iterable<
       await Promise.all(
         list.map(async (queue) => {
           try {
-            const counts = await withinMs(queue.getJobCounts(...STATES), timeoutMs);
+            const counts = await withTimeout(queue.getJobCounts(...STATES), timeoutMs);
             for (const state of STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
           } catch {
             // Redis is down: /readyz says so; the scrape keeps working.
@@ -38,19 +39,6 @@ export function registerQueueDepth(registry: Registry, queues: Queue | Iterable<
       );
     },
   });
-}
-
-/** `work`, or a rejection after `ms`; the abandoned call settles later on its own. */
-async function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function isQueue(value: Queue | Iterable<Queue>): value is Queue {

@@ -2,3 +2,4 @@
 export * from './readiness.js';
 export * from './health-server.js';
 export * from './shutdown.js';
+export * from './with-timeout.js';

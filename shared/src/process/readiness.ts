@@ -1,3 +1,4 @@
+import { withTimeout } from './with-timeout.js';
 /** A named readiness check: resolves when the dependency answers, rejects when it does not. */
 export type ReadinessCheck = () => Promise<unknown>;
 
@@ -42,12 +43,4 @@ export async function checkReadiness(checks: Record<string, ReadinessCheck>, tim
 /** The `/readyz` body every service answers with, so probes and dashboards read one shape. */
 export function readinessBody(report: ReadinessReport): { status: 'ok' | 'unavailable'; checks: Record<string, 'ok' | 'down'>; down?: string[] } {
   return report.ready ? { status: 'ok', checks: report.checks } : { status: 'unavailable', checks: report.checks, down: report.down };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { QueueUnavailableError } from '@jobs/shared';
-import { isRedisConnectionError } from '@jobs/shared/redis';
+import { redisCall } from '@jobs/shared/jobs';
 
 /**
  * Runs a queue admin operation on `redis` (the connection the queues use) so that an outage answers 503 (`QueueUnavailableError`,
@@ -11,20 +11,7 @@ import { isRedisConnectionError } from '@jobs/shared/redis';
 export async function onRedis<T>(redis: Redis, op: () => Promise<T>, timeoutMs?: number): Promise<T> {
   // BullMQ would wait for a lost connection to come back: answer now instead.
   if (redis.status !== 'ready') throw new QueueUnavailableError(`connection is ${redis.status}`);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout =
-    timeoutMs === undefined
-      ? undefined
-      : new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new QueueUnavailableError(`no answer within ${timeoutMs} ms`)), timeoutMs);
-        });
-  try {
-    return await (timeout ? Promise.race([op(), timeout]) : op());
-  } catch (err) {
-    throw isRedisConnectionError(err) ? new QueueUnavailableError(err instanceof Error ? err.message : String(err)) : err;
-  } finally {
-    clearTimeout(timer);
-  }
+  return redisCall(op, timeoutMs);
 }
 
 /** The bound on quick admin reads and writes (queue list, pause, resume, one page of jobs). */
