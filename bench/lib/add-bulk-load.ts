@@ -3,8 +3,8 @@
  * another until the time is up. What BullMQ alone enqueues in batches from one process: the
  * ceiling for `POST /api/admin/job/batch`.
  */
-import { performance } from 'node:perf_hooks';
 import type { Queue } from 'bullmq';
+import { closedLoop } from './closed-loop.js';
 import type { AddSpec } from './queue-add-load.js';
 
 export interface BulkLoadResult {
@@ -21,28 +21,8 @@ export interface BulkLoadResult {
 }
 
 export async function closedLoopAddBulks(queue: Queue, job: AddSpec, batch: number, inFlight: number, seconds: number): Promise<BulkLoadResult> {
-  const latenciesMs: number[] = [];
-  let errors = 0;
-  let firstError: string | undefined;
   const jobs = Array.from({ length: batch }, () => job);
-  const cpu = process.cpuUsage();
-  const start = performance.now();
-  const deadline = start + seconds * 1_000;
-  const loop = async () => {
-    while (performance.now() < deadline) {
-      const before = performance.now();
-      try {
-        await queue.addBulk(jobs);
-        latenciesMs.push(performance.now() - before);
-      } catch (err) {
-        errors++;
-        firstError ??= err instanceof Error ? err.message : String(err);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: inFlight }, loop));
-  const elapsed = (performance.now() - start) / 1_000;
-  const { user, system } = process.cpuUsage(cpu);
-  const calls = latenciesMs.length;
-  return { calls, jobs: calls * batch, seconds: elapsed, jobsPerSec: (calls * batch) / elapsed, latenciesMs, errors, firstError, cpuUsPerJob: (user + system) / Math.max(1, calls * batch) };
+  const run = await closedLoop(() => queue.addBulk(jobs), inFlight, seconds);
+  const added = run.calls * batch;
+  return { calls: run.calls, jobs: added, seconds: run.seconds, jobsPerSec: added / run.seconds, latenciesMs: run.latenciesMs, errors: run.errors, firstError: run.firstError, cpuUsPerJob: run.cpuUs / Math.max(1, added) };
 }
